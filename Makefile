@@ -1,7 +1,15 @@
-# Every target installs missing Debian packages first (scripts/setup-deps), then builds.
+# mlsys: every target first installs missing Debian packages (scripts/setup-deps), then builds.
+#   make demo       build (Release) and run the demo scenarios; report in out/demo/
+#   make test       build and run every test (what CI runs)
+#   make debug      Debug build in build-debug/
+#   make asan-test  ASan+UBSan build running the unit tests, in build-asan/
+#   make bench      build and run the benchmarks
+#   make fuzz       clang libFuzzer build; runs each fuzz target for FUZZ_SECONDS
+#   make format     clang-format every source file
+#   make docs       regenerate docs/CLI.md from the option registry
 JOBS ?= $(shell nproc)
-BUILD ?= build
-CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 30
+CMAKE := cmake -G Ninja
 
 .PHONY: all deps build demo test debug asan-test bench fuzz format docs clean
 
@@ -10,12 +18,43 @@ all: build
 deps:
 	@./scripts/setup-deps
 
-$(BUILD)/build.ninja: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+build: deps
+	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j $(JOBS)
 
-build: $(BUILD)/build.ninja
-	@cmake --build $(BUILD) -j $(JOBS)
+demo: build
+	@./build/mlsys reproduce all --out out/demo
 
 test: build
-	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@ctest --test-dir build --output-on-failure -j $(JOBS)
 
+debug: deps
+	@$(CMAKE) -S . -B build-debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-debug -j $(JOBS)
+
+asan-test: deps
+	@$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLSYS_SANITIZE=ON -DMLSYS_BENCH=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L unit
+
+bench: build
+	@for b in build/bench/*; do echo "== $$b"; $$b; done
+
+fuzz: deps
+	@CC=clang CXX=clang++ $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLSYS_FUZZ=ON -DMLSYS_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@for f in build-fuzz/fuzz/*_fuzz; do \
+	  n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$n fuzz/corpus/$$n || exit 1; \
+	done
+
+format: deps
+	@find src bench fuzz tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+docs: build
+	@./build/mlsys docs cli > docs/CLI.md
+	@echo "wrote docs/CLI.md"
+
+clean:
+	@rm -rf build build-debug build-asan build-fuzz out

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <compare>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -32,7 +33,7 @@ class Time {
   /// Raw nanosecond count, for the event engine and serialisation.
   constexpr int64_t ns() const { return ns_; }
   /// Seconds as a double, for reporting.
-  constexpr double seconds() const { return static_cast<double>(ns_) * 1e-9; }
+  constexpr double seconds() const { return static_cast<double>(ns_) / 1e9; }
 
   constexpr auto operator<=>(const Time&) const = default;
   constexpr Time operator+(Time o) const { return Time(ns_ + o.ns_); }
@@ -40,7 +41,8 @@ class Time {
   constexpr Time operator-() const { return Time(-ns_); }
   constexpr Time& operator+=(Time o) { ns_ += o.ns_; return *this; }
   constexpr Time& operator-=(Time o) { ns_ -= o.ns_; return *this; }
-  constexpr Time operator*(int64_t k) const { return Time(ns_ * k); }
+  template <std::integral I>
+  constexpr Time operator*(I k) const { return Time(ns_ * static_cast<int64_t>(k)); }
   /// Scales by a real factor, rounding to the nearest nanosecond.
   Time operator*(double k) const { return Time(std::llround(static_cast<double>(ns_) * k)); }
   Time operator/(double k) const { return Time(std::llround(static_cast<double>(ns_) / k)); }
@@ -74,8 +76,10 @@ class Bytes {
   constexpr Bytes operator-(Bytes o) const { return Bytes(n_ - o.n_); }
   constexpr Bytes& operator+=(Bytes o) { n_ += o.n_; return *this; }
   constexpr Bytes& operator-=(Bytes o) { n_ -= o.n_; return *this; }
-  constexpr Bytes operator*(int64_t k) const { return Bytes(n_ * k); }
-  constexpr Bytes operator/(int64_t k) const { return Bytes(n_ / k); }
+  template <std::integral I>
+  constexpr Bytes operator*(I k) const { return Bytes(n_ * static_cast<int64_t>(k)); }
+  template <std::integral I>
+  constexpr Bytes operator/(I k) const { return Bytes(n_ / static_cast<int64_t>(k)); }
   Bytes operator*(double k) const { return Bytes(std::llround(static_cast<double>(n_) * k)); }
   constexpr double operator/(Bytes o) const { return static_cast<double>(n_) / static_cast<double>(o.n_); }
 
@@ -93,7 +97,8 @@ inline Bytes KB(double n) { return B(std::llround(n * 1e3)); }
 inline Bytes MB(double n) { return B(std::llround(n * 1e6)); }
 inline Bytes GB(double n) { return B(std::llround(n * 1e9)); }
 inline Bytes TB(double n) { return B(std::llround(n * 1e12)); }
-constexpr Bytes operator*(int64_t k, Bytes b) { return b * k; }
+template <std::integral I>
+constexpr Bytes operator*(I k, Bytes b) { return b * k; }
 
 // ---------------------------------------------------------------------------------------------
 // Bandwidth (bytes per second), Flops (floating-point operations) and FlopRate (per second).

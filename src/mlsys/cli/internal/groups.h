@@ -1,0 +1,19 @@
+// Per-group command lists; each is defined in commands_<group>.cpp and collected by registry.cpp.
+#pragma once
+
+#include <vector>
+
+#include "mlsys/cli/command.h"
+
+namespace mlsys::cli {
+
+std::vector<Command> docs_commands();
+std::vector<Command> hw_commands();  // hw list, hw show, topo show
+std::vector<Command> sim_commands();
+std::vector<Command> net_commands();
+std::vector<Command> reproduce_commands();
+
+/// --topology SPEC, shared by every command that runs on a topology.
+const OptionSpec& topology_option();
+
+}  // namespace mlsys::cli

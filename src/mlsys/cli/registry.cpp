@@ -1,0 +1,29 @@
+#include "mlsys/cli/command.h"
+#include "mlsys/cli/internal/groups.h"
+
+namespace mlsys::cli {
+
+const std::vector<Group>& all_groups() {
+  static const std::vector<Group> groups = {
+      {"hw", "the hardware catalog: GPUs, interconnects, node types"},
+      {"topo", "topologies: tori, fat-trees, leaf-spine, rail-optimised clusters, NCCL XML"},
+      {"net", "network models over a topology"},
+      {"sim", "the discrete-event engine"},
+      {"reproduce", "validation scenarios: our figures beside the published ones"},
+      {"docs", "reference documentation generated from the registries"},
+  };
+  return groups;
+}
+
+const std::vector<Command>& all_commands() {
+  static const std::vector<Command> commands = [] {
+    std::vector<Command> all;
+    for (const auto& list : {hw_commands(), net_commands(), sim_commands(), reproduce_commands(), docs_commands()}) {
+      all.insert(all.end(), list.begin(), list.end());
+    }
+    return all;
+  }();
+  return commands;
+}
+
+}  // namespace mlsys::cli

@@ -1,0 +1,11 @@
+// Scenario entry points, one per file scenario_<name>.cpp.
+#pragma once
+
+#include "mlsys/reproduce/scenario.h"
+
+namespace mlsys::reproduce {
+
+Result<ScenarioReport> run_engine_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_flow_scenario(const ScenarioOptions& options);
+
+}  // namespace mlsys::reproduce

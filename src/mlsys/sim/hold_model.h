@@ -25,7 +25,12 @@ struct HoldModelResult {
   uint64_t checksum = 0;  // sum of wake times: identical across runs with the same seed
 };
 
-/// Runs the hold model. Errors: pending < 1 or events < 0.
+/// Runs the hold model through the full Engine (components, lazy cancellation, dispatch).
+/// Errors: pending outside 1..10^8 or events < 0.
 Result<HoldModelResult> run_hold_model(const HoldModelOptions& options);
+
+/// The same hold model on the bare EventQueue (pop the earliest, push one at now + U[1, 10^6] ns):
+/// the figure the foundation targets name. Same errors.
+Result<HoldModelResult> run_queue_hold_model(const HoldModelOptions& options);
 
 }  // namespace mlsys::sim

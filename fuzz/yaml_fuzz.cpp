@@ -10,10 +10,7 @@
 #include "mlsys/core/json_writer.h"
 #include "mlsys/core/yaml_reader.h"
 
-#include <cstdlib>
-#include <fstream>
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (const char* dump = std::getenv("MLSYS_FUZZ_DUMP")) std::ofstream(dump, std::ios::binary).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const mlsys::Result<mlsys::Value> parsed = mlsys::parse_yaml(text, "fuzz.yaml");
   if (!parsed) {

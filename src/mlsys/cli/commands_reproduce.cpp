@@ -5,6 +5,7 @@
 
 #include "mlsys/cli/internal/groups.h"
 #include "mlsys/cli/internal/output.h"
+#include "mlsys/core/progress.h"
 #include "mlsys/core/strings.h"
 #include "mlsys/core/table_writer.h"
 #include "mlsys/reproduce/scenario.h"
@@ -52,11 +53,13 @@ Status run_reproduce(Context& ctx) {
                      {"scenario"});
   }
   std::vector<reproduce::ScenarioReport> reports;
+  ProgressBar bar("reproduce", static_cast<int64_t>(chosen.size()), ctx.global.quiet);
   for (const auto* s : chosen) {
-    if (!ctx.global.quiet) ctx.err << "mlsys: running " << s->name << ": " << s->summary << "\n";
     MLSYS_ASSIGN_OR_RETURN(reproduce::ScenarioReport r, s->run({.seed = ctx.global.seed, .quick = ctx.options.flag("quick")}));
     reports.push_back(std::move(r));
+    bar.advance();
   }
+  bar.finish();
   bool passed = true;
   std::string text;
   for (const auto& r : reports) {

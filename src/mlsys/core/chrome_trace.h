@@ -3,7 +3,8 @@
 //
 //   ChromeTrace trace;
 //   trace.set_thread_name(0, 1, "GPU 0 compute");
-//   trace.add_complete(0, 1, "fwd L3", "compute", us(10), us(42));  MLSYS_RETURN_IF_ERROR(trace.write_file("t.json"));
+//   trace.add_complete(0, 1, "fwd L3", "compute", us(10), us(42));
+//   MLSYS_RETURN_IF_ERROR(trace.write_file("t.json"));
 #pragma once
 
 #include <cstddef>

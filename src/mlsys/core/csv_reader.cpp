@@ -242,7 +242,15 @@ CsvReader::CsvReader(CsvReader&&) noexcept = default;
 CsvReader& CsvReader::operator=(CsvReader&&) noexcept = default;
 CsvReader::~CsvReader() = default;
 
+namespace {
+void check_options(const CsvOptions& options) {
+  MLSYS_CHECK(options.delimiter != '"' && options.delimiter != '\r' && options.delimiter != '\n',
+              "CSV delimiter cannot be a quote or a line break");
+}
+}  // namespace
+
 Result<CsvReader> CsvReader::open(const std::string& path, CsvOptions options) {
+  check_options(options);
   errno = 0;
   gzFile file = gzopen(path.c_str(), "rb");
   if (file == nullptr) {
@@ -260,6 +268,7 @@ Result<CsvReader> CsvReader::open(const std::string& path, CsvOptions options) {
 }
 
 Result<CsvReader> CsvReader::from_string(std::string text, std::string name, CsvOptions options) {
+  check_options(options);
   auto impl = std::make_unique<Impl>();
   impl->source = std::make_unique<StringSource>(std::move(text));
   impl->options = options;

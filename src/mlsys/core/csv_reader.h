@@ -3,7 +3,8 @@
 //
 //   MLSYS_ASSIGN_OR_RETURN(CsvReader csv, CsvReader::open("trace.csv.gz"));
 //   CsvRow row;
-//   while (true) { MLSYS_ASSIGN_OR_RETURN(bool more, csv.next(row)); if (!more) break; ... row.get_int64("ContextTokens") ... }
+//   for (;;) { MLSYS_ASSIGN_OR_RETURN(bool more, csv.next(row)); if (!more) break;
+//              MLSYS_ASSIGN_OR_RETURN(int64_t tokens, row.get_int64("ContextTokens")); ... }
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,7 @@
 namespace mlsys {
 
 struct CsvOptions {
+  /// Field separator; must not be '"', '\r' or '\n' (a bug otherwise).
   char delimiter = ',';
   /// Skip lines whose first character is '#' (outside quotes): the shared data files open with
   /// comment blocks.

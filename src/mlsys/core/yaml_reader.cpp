@@ -1,11 +1,14 @@
 #include "mlsys/core/yaml_reader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -82,114 +85,189 @@ bool resolves_like_plain(const std::string& tag) {
          tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null";
 }
 
-class YamlConverter {
+// Thrown from event callbacks (which return void) to stop parsing; caught in parse_yaml.
+struct BuildFailure {
+  Error error;
+};
+
+// Builds a Value from yaml-cpp's parse events. Working from events rather than YAML::Node sees
+// anchors and aliases directly, so alias copies are counted and cycles caught.
+class ValueBuilder final : public YAML::EventHandler {
  public:
-  explicit YamlConverter(std::string_view filename)
+  explicit ValueBuilder(std::string_view filename)
       : filename_(filename), source_(std::make_shared<const std::string>(filename)) {}
 
-  Result<Value> convert(const YAML::Node& node, int fallback_line) {
-    const YAML::Mark mark = node.Mark();
-    const int line = mark.is_null() ? fallback_line : mark.line + 1;
-    // An alias yields its anchored node again, mark included: a container whose position was
-    // converted before is an alias copy, and one still open on the path is a cycle.
-    const bool container = node.IsSequence() || node.IsMap();
-    const int pos = container && !mark.is_null() ? mark.pos : -1;
-    if (pos >= 0 && open_.count(pos) > 0) {
-      return error(line, "recursive alias: a node contains itself", "an alias (*name) cannot refer to an enclosing anchor");
-    }
-    if (depth_ >= kMaxYamlDepth) return error(line, "nesting deeper than " + std::to_string(kMaxYamlDepth) + " levels");
-    const bool copy = pos >= 0 && !converted_.insert(pos).second;
-    if ((copy || copy_depth_ > 0) && ++alias_nodes_ > kMaxYamlAliasNodes) {
-      return error(line, "aliases expand to more than " + std::to_string(kMaxYamlAliasNodes) + " nodes",
-                   "are aliases (*name) nested too deeply?");
-    }
-    const Scope scope(*this, pos, copy);
-    Value out;
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        out = Value::null();
-        break;
-      case YAML::NodeType::Scalar:
-        out = resolves_like_plain(node.Tag()) ? resolve_plain_scalar(node.Scalar()) : Value::string(node.Scalar());
-        break;
-      case YAML::NodeType::Sequence: {
-        out = Value::array();
-        for (const YAML::Node& item : node) {
-          MLSYS_ASSIGN_OR_RETURN(Value v, convert(item, line));
-          out.push_back(std::move(v));
-        }
-        break;
-      }
-      case YAML::NodeType::Map: {
-        MLSYS_ASSIGN_OR_RETURN(out, convert_map(node, line));
-        break;
-      }
-    }
-    out.set_location(source_, line);
-    return out;
+  bool has_root() const { return root_.has_value(); }
+  Value take_root() { return std::move(*root_); }
+  int document_start() const { return document_start_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { document_start_ = mark.pos; }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (expecting_key()) fail(mark, "a mapping key must not be null", "quote it to use the text as a key");
+    add(located(Value::null(), mark), anchor, 1, 0);
   }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& text) override {
+    if (expecting_key()) {
+      Frame& map = stack_.back();
+      const int line = line_of(mark);
+      auto [it, inserted] = map.key_lines.emplace(text, line);
+      if (!inserted) fail(mark, "duplicate key '" + text + "'", "first defined at line " + std::to_string(it->second));
+      map.key = text;
+      map.key_line = line;
+      map.expect_key = false;
+      if (anchor != 0) remember(anchor, Anchored{located(Value::string(text), mark), 1, 0});
+      return;
+    }
+    Value v = resolves_like_plain(tag) ? resolve_plain_scalar(text) : Value::string(text);
+    add(located(std::move(v), mark), anchor, 1, 0);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (expecting_key()) fail(mark, "an alias (*name) cannot be a mapping key");
+    if (open_anchors_.count(anchor) > 0) {
+      fail(mark, "recursive alias: a node contains itself", "an alias (*name) cannot refer to an enclosing anchor");
+    }
+    if (anchor >= anchors_.size() || !anchors_[anchor]) fail(mark, "alias to an unknown anchor");
+    const Anchored& target = *anchors_[anchor];
+    alias_nodes_ += target.nodes;
+    if (alias_nodes_ > kMaxYamlAliasNodes) {
+      fail(mark, "aliases expand to more than " + std::to_string(kMaxYamlAliasNodes) + " nodes",
+           "are aliases (*name) nested too deeply?");
+    }
+    if (stack_.size() + static_cast<size_t>(target.height) > static_cast<size_t>(kMaxYamlDepth)) {
+      fail(mark, "nesting deeper than " + std::to_string(kMaxYamlDepth) + " levels", "through aliases (*name)");
+    }
+    add(located(Value(target.value), mark), 0, target.nodes, target.height);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value /*style*/) override {
+    open(mark, Value::array(), anchor, "a sequence");
+  }
+  void OnSequenceEnd() override { close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value /*style*/) override {
+    open(mark, Value::object(), anchor, "a mapping");
+  }
+  void OnMapEnd() override { close(); }
 
  private:
-  Result<Value> convert_map(const YAML::Node& node, int line) {
-    Value out = Value::object();
+  struct Frame {
+    Value value;  // the array or object being filled
+    YAML::anchor_t anchor = 0;
+    int64_t nodes = 1;  // nodes in this subtree so far, itself included
+    int height = 1;     // levels of containers in this subtree, itself included
+    bool expect_key = true;  // objects only: the next node is a key
+    std::string key;
+    int key_line = 0;
     std::unordered_map<std::string, int> key_lines;  // only for duplicate detection
-    for (const auto& entry : node) {
-      const YAML::Node& key = entry.first;
-      const YAML::Mark key_mark = key.Mark();
-      const int key_line = key_mark.is_null() ? line : key_mark.line + 1;
-      if (!key.IsScalar()) {
-        return error(key_line, "a mapping key must be a scalar, got " +
-                                   std::string(key.IsNull() ? "null" : key.IsMap() ? "a mapping" : "a sequence"));
-      }
-      const std::string& name = key.Scalar();
-      auto [it, inserted] = key_lines.emplace(name, key_line);
-      if (!inserted) {
-        return error(key_line, "duplicate key '" + name + "'", "first defined at line " + std::to_string(it->second));
-      }
-      MLSYS_ASSIGN_OR_RETURN(Value v, convert(entry.second, key_line));
-      // yaml-cpp marks an empty value at the next token, often lines below; its key is the
-      // place a reader looks for it.
-      if (v.is_null()) v.set_location(source_, key_line);
-      out.add_member(name, std::move(v), key_line);
-    }
-    return out;
-  }
-
-  Error error(int line, std::string message, std::string hint = {}) const {
-    return invalid_input(std::move(message), std::move(hint), Location{std::string(filename_), line});
-  }
-
-  // Marks one node as open for the duration of its conversion.
-  class Scope {
-   public:
-    Scope(YamlConverter& c, int pos, bool copy) : c_(c), pos_(pos), copy_(copy) {
-      ++c_.depth_;
-      if (pos_ >= 0) c_.open_.insert(pos_);
-      if (copy_) ++c_.copy_depth_;
-    }
-    ~Scope() {
-      --c_.depth_;
-      if (pos_ >= 0) c_.open_.erase(pos_);
-      if (copy_) --c_.copy_depth_;
-    }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-
-   private:
-    YamlConverter& c_;
-    int pos_;
-    bool copy_;
   };
+  struct Anchored {
+    Value value;
+    int64_t nodes;
+    int height;
+  };
+
+  static int line_of(const YAML::Mark& mark) { return mark.is_null() ? 0 : mark.line + 1; }
+  Value located(Value v, const YAML::Mark& mark) const {
+    v.set_location(source_, line_of(mark));
+    return v;
+  }
+  bool expecting_key() const { return !stack_.empty() && stack_.back().value.is_object() && stack_.back().expect_key; }
+
+  [[noreturn]] void fail(const YAML::Mark& mark, std::string message, std::string hint = {}) const {
+    throw BuildFailure{invalid_input(std::move(message), std::move(hint), Location{std::string(filename_), line_of(mark)})};
+  }
+
+  void open(const YAML::Mark& mark, Value container, YAML::anchor_t anchor, const char* what) {
+    if (expecting_key()) fail(mark, std::string("a mapping key must be a scalar, got ") + what);
+    if (stack_.size() >= static_cast<size_t>(kMaxYamlDepth)) {
+      fail(mark, "nesting deeper than " + std::to_string(kMaxYamlDepth) + " levels");
+    }
+    if (anchor != 0) open_anchors_.insert(anchor);
+    Frame frame;
+    frame.value = located(std::move(container), mark);
+    frame.anchor = anchor;
+    stack_.push_back(std::move(frame));
+  }
+
+  void close() {
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    if (frame.anchor != 0) open_anchors_.erase(frame.anchor);
+    add(std::move(frame.value), frame.anchor, frame.nodes, frame.height);
+  }
+
+  void remember(YAML::anchor_t anchor, Anchored anchored) {
+    if (anchor >= anchors_.size()) anchors_.resize(anchor + 1);
+    anchors_[anchor] = std::move(anchored);
+  }
+
+  // Places a finished node into its parent (or makes it the root).
+  void add(Value v, YAML::anchor_t anchor, int64_t nodes, int height) {
+    if (anchor != 0) remember(anchor, Anchored{v, nodes, height});
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return;
+    }
+    Frame& parent = stack_.back();
+    parent.nodes += nodes;
+    parent.height = std::max(parent.height, height + 1);
+    if (parent.value.is_array()) {
+      parent.value.push_back(std::move(v));
+      return;
+    }
+    // yaml-cpp marks an empty value at the next token, often lines below; its key is the
+    // place a reader looks for it.
+    if (v.is_null()) v.set_location(source_, parent.key_line);
+    parent.value.add_member(std::move(parent.key), std::move(v), parent.key_line);
+    parent.key.clear();
+    parent.expect_key = true;
+  }
 
   std::string_view filename_;
   SourceName source_;
-  std::unordered_set<int> converted_;  // positions of containers converted so far
-  std::unordered_set<int> open_;       // positions of containers being converted
-  int depth_ = 0;
-  int copy_depth_ = 0;  // > 0 while inside an alias copy
-  int alias_nodes_ = 0;
+  std::vector<Frame> stack_;
+  std::optional<Value> root_;
+  std::vector<std::optional<Anchored>> anchors_;  // by anchor id
+  std::unordered_set<YAML::anchor_t> open_anchors_;
+  int64_t alias_nodes_ = 0;
+  int document_start_ = 0;
 };
+
+// Sees where a document starts and ignores its content.
+class DocumentProbe final : public YAML::EventHandler {
+ public:
+  int start() const { return start_; }
+  void OnDocumentStart(const YAML::Mark& mark) override { start_ = mark.pos; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  int start_ = 0;
+};
+
+std::string describe_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7f) return std::string("'") + c + "'";
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 15];
+}
+
+int line_at(std::string_view text, size_t pos) {
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(pos, text.size())), '\n'));
+}
 
 std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -202,25 +280,34 @@ std::string lower_extension(const std::string& path) {
 }  // namespace
 
 Result<Value> parse_yaml(std::string_view text, std::string_view filename) {
-  std::vector<YAML::Node> documents;
+  std::istringstream in{std::string(text)};
   try {
-    documents = YAML::LoadAll(std::string(text));
+    YAML::Parser parser(in);
+    ValueBuilder builder(filename);
+    if (!parser.HandleNextDocument(builder) || !builder.has_root()) {
+      Value empty = Value::null();
+      empty.set_location(std::make_shared<const std::string>(filename), 1);
+      return empty;
+    }
+    // Only one more document is looked at: yaml-cpp reports an endless run of empty documents,
+    // without consuming anything, for a stray token such as a leading ','.
+    DocumentProbe probe;
+    if (parser.HandleNextDocument(probe)) {
+      const auto pos = static_cast<size_t>(std::max(0, probe.start()));
+      const Location where{std::string(filename), line_at(text, pos)};
+      if (text.substr(pos, 3) == "---") {
+        return invalid_input("the file holds more than one YAML document", "remove the '---' separators", where);
+      }
+      const std::string what = pos < text.size() ? describe_char(text[pos]) : std::string("end of input");
+      return invalid_input("bad YAML: unexpected " + what, {}, where);
+    }
+    return builder.take_root();
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
     return invalid_input("bad YAML: " + e.msg, {}, Location{std::string(filename), line});
+  } catch (const BuildFailure& failure) {
+    return failure.error;
   }
-  if (documents.empty()) {
-    Value empty = Value::null();
-    empty.set_location(std::make_shared<const std::string>(filename), 1);
-    return empty;
-  }
-  if (documents.size() > 1) {
-    const YAML::Mark mark = documents[1].Mark();
-    return invalid_input("the file holds " + std::to_string(documents.size()) + " YAML documents, expected one",
-                         "remove the '---' separators", Location{std::string(filename), mark.is_null() ? 0 : mark.line + 1});
-  }
-  YamlConverter converter(filename);
-  return converter.convert(documents.front(), 1);
 }
 
 Result<Value> read_yaml_file(const std::string& path) {

@@ -33,6 +33,8 @@ const std::vector<Scenario>& all_scenarios() {
   static const std::vector<Scenario> scenarios = {
       {"engine", "discrete-event engine: hold-model throughput against the foundation targets", run_engine_scenario},
       {"flow", "flow-level network model against closed-form completion times", run_flow_scenario},
+      {"tccl", "TCCL ring search on PCIe-dependent servers: searched vs NCCL default rings", run_tccl_scenario},
+      {"swing", "Swing allreduce on tori: hop-weighted traffic, flow-model timing vs ring/recdoub/rabenseifner/bucket, ASTRA-sim ring", run_swing_scenario},
   };
   return scenarios;
 }

@@ -12,6 +12,11 @@ std::vector<Command> hw_commands();  // hw list, hw show, topo show
 std::vector<Command> sim_commands();
 std::vector<Command> net_commands();
 std::vector<Command> reproduce_commands();
+std::vector<Command> coll_peers_commands();  // coll peers (schedules)
+std::vector<Command> coll_paths_commands();  // coll paths (TCCL)
+std::vector<Command> coll_run_commands();    // coll run (real MPI)
+std::vector<Command> coll_sim_commands();    // coll sim (analytic / flow timing)
+std::vector<Command> sparse_commands();  // sparse spgemm
 
 /// --topology SPEC, shared by every command that runs on a topology.
 const OptionSpec& topology_option();

@@ -7,5 +7,7 @@ namespace mlsys::reproduce {
 
 Result<ScenarioReport> run_engine_scenario(const ScenarioOptions& options);
 Result<ScenarioReport> run_flow_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_tccl_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_swing_scenario(const ScenarioOptions& options);
 
 }  // namespace mlsys::reproduce

@@ -1,5 +1,6 @@
 #include "mlsys/coll/cost_model.h"
 
+#include <optional>
 #include <algorithm>
 #include <iterator>
 #include <limits>
@@ -62,8 +63,8 @@ Error bad_transfer(const Algorithm& algo, int rank, size_t step, const Transfer&
 }
 
 // Checked on every transfer of every rank, so no Status on the way.
-bool transfer_ok(const Transfer& t, int rank, int ranks, int64_t blocks) {
-  if (t.peer < 0 || t.peer >= ranks || t.peer == rank) return false;
+bool transfer_ok(const Transfer& t, int peer, int rank, int ranks, int64_t blocks) {
+  if (peer < 0 || peer >= ranks || peer == rank) return false;
   bool ok = true;
   for (int32_t b : t.blocks) ok &= b >= 0 && b < blocks;
   return ok;
@@ -129,25 +130,34 @@ Result<StepPatterns> StepPatterns::compile(const Algorithm& algorithm) {
     if (boundary.size() <= step) boundary.resize(step + 1, 0);
     boundary[step] = 1;
   };
+  // A rank-translation-invariant algorithm (ring) is generated once and shifted for each rank:
+  // generating 4096 ring schedules would cost seconds of allocation for the same information.
+  std::optional<RankSchedule> rank0;
+  if (algorithm.rank_translation_invariant()) rank0 = algorithm.schedule_for(0);
   for (int r = 0; r < p; ++r) {
     first_change[static_cast<size_t>(r)] = static_cast<int64_t>(changes.size());
-    const RankSchedule sched = algorithm.schedule_for(r);
+    RankSchedule own;
+    if (!rank0) own = algorithm.schedule_for(r);
+    const RankSchedule& sched = rank0 ? *rank0 : own;
+    const int shift = rank0 ? r : 0;
+    // Out-of-range peers stay as they are, so transfer_ok still reports them.
+    const auto peer_of = [shift, p](const Transfer& t) { return t.peer < 0 || t.peer >= p ? t.peer : (t.peer + shift) % p; };
     const size_t n = sched.steps.size();
     out.steps_ = std::max(out.steps_, static_cast<int>(n));
     for (size_t s = 0; s < n; ++s) {
       const Step& step = sched.steps[s];
       for (const Transfer& t : step.sends) {
-        if (!transfer_ok(t, r, p, blocks)) return bad_transfer(algorithm, r, s, t, "sends to", blocks);
+        if (!transfer_ok(t, peer_of(t), r, p, blocks)) return bad_transfer(algorithm, r, s, t, "sends to", blocks);
       }
       for (const Transfer& t : step.recvs) {
-        if (!transfer_ok(t, r, p, blocks)) return bad_transfer(algorithm, r, s, t, "receives from", blocks);
+        if (!transfer_ok(t, peer_of(t), r, p, blocks)) return bad_transfer(algorithm, r, s, t, "receives from", blocks);
       }
       out.messages_ += static_cast<int64_t>(step.sends.size());
       if (s > 0 && same_shape(sched.steps[s - 1], step)) continue;
       Change c{.step = static_cast<int32_t>(s), .first = static_cast<int64_t>(pool.size()),
                .sends = static_cast<int32_t>(step.sends.size()), .recvs = static_cast<int32_t>(step.recvs.size())};
-      for (const Transfer& t : step.sends) pool.push_back({t.peer, static_cast<int32_t>(t.blocks.size()), t.kind});
-      for (const Transfer& t : step.recvs) pool.push_back({t.peer, static_cast<int32_t>(t.blocks.size()), t.kind});
+      for (const Transfer& t : step.sends) pool.push_back({peer_of(t), static_cast<int32_t>(t.blocks.size()), t.kind});
+      for (const Transfer& t : step.recvs) pool.push_back({peer_of(t), static_cast<int32_t>(t.blocks.size()), t.kind});
       changes.push_back(c);
       mark(s);
     }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mlsys/coll/algorithms.h"
 #include "mlsys/coll/internal/timing_test_algorithms.h"
 #include "mlsys/hw/topology_builders.h"
 
@@ -72,6 +73,48 @@ TEST(AnalyticModel, RingMatchesClosedFormExactly) {
     EXPECT_EQ(t->time, expected) << "P=" << c.p;
     EXPECT_EQ(t->latency_term, c.lat * (2 * (c.p - 1)));
     EXPECT_EQ(t->steps, 2 * (c.p - 1));
+  }
+}
+
+// Hides the registry ring's translation invariance, so compile() generates every rank.
+class RingWithoutShortcut final : public Algorithm {
+ public:
+  explicit RingWithoutShortcut(std::unique_ptr<Algorithm> inner) : Algorithm(inner->params()), inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  int64_t block_count() const override { return inner_->block_count(); }
+  int owner_of_block(int64_t b) const override { return inner_->owner_of_block(b); }
+  RankSchedule schedule_for(int rank) const override { return inner_->schedule_for(rank); }
+
+ private:
+  std::unique_ptr<Algorithm> inner_;
+};
+
+TEST(StepPatterns, TranslationInvariantRingMatchesEveryRankGenerated) {
+  for (int p : {2, 5, 8}) {
+    auto ring = make_algorithm("ring", {.collective = Collective::kAllreduce, .ranks = p});
+    ASSERT_TRUE(ring.ok());
+    ASSERT_TRUE((*ring)->rank_translation_invariant());
+    // The claim itself: rank r's schedule is rank 0's with peers shifted by r.
+    const RankSchedule zero = (*ring)->schedule_for(0);
+    for (int r = 1; r < p; ++r) {
+      const RankSchedule s = (*ring)->schedule_for(r);
+      ASSERT_EQ(s.steps.size(), zero.steps.size());
+      for (size_t i = 0; i < s.steps.size(); ++i) {
+        ASSERT_EQ(s.steps[i].sends.size(), zero.steps[i].sends.size());
+        for (size_t j = 0; j < s.steps[i].sends.size(); ++j) {
+          EXPECT_EQ(s.steps[i].sends[j].peer, (zero.steps[i].sends[j].peer + r) % p);
+          EXPECT_EQ(s.steps[i].sends[j].blocks.size(), zero.steps[i].sends[j].blocks.size());
+        }
+      }
+    }
+    const hw::Topology topo = ring_topology(p, Gbps(400), us(1));
+    RingWithoutShortcut slow(std::move(*make_algorithm("ring", {.collective = Collective::kAllreduce, .ranks = p})));
+    for (Bytes n : {B(4 * p), KiB(64) * p}) {
+      auto fast_t = analytic_time(**ring, n, 4, topo, {});
+      auto slow_t = analytic_time(slow, n, 4, topo, {});
+      ASSERT_TRUE(fast_t.ok() && slow_t.ok());
+      EXPECT_EQ(fast_t->time, slow_t->time) << "P=" << p;
+    }
   }
 }
 

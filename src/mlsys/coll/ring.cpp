@@ -16,6 +16,8 @@ class RingAlgorithm final : public Algorithm {
   std::string name() const override { return "ring"; }
   int64_t block_count() const override { return ranks(); }
   int owner_of_block(int64_t block) const override { return static_cast<int>(block); }
+  // Rank r's ring is rank 0's shifted by r: peers r+1 and r-1, one block per step.
+  bool rank_translation_invariant() const override { return true; }
 
   RankSchedule schedule_for(int rank) const override {
     const int p = ranks();

@@ -79,6 +79,10 @@ class Algorithm {
   virtual int owner_of_block(int64_t block) const;
   /// The steps of `rank` (0 <= rank < ranks()).
   virtual RankSchedule schedule_for(int rank) const = 0;
+  /// True when schedule_for(r) equals schedule_for(0) with every peer p replaced by (p + r) mod P
+  /// and the same number of blocks per transfer (block ids may differ). Timing models then
+  /// generate one rank instead of P.
+  virtual bool rank_translation_invariant() const { return false; }
 
  protected:
   explicit Algorithm(AlgorithmParams params) : params_(std::move(params)) {}

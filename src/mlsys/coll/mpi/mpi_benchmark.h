@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mlsys/coll/mpi/mpi_executor.h"
 #include "mlsys/coll/mpi/reduce_kernels.h"
 #include "mlsys/coll/schedule.h"
 #include "mlsys/core/result.h"

@@ -16,6 +16,7 @@ constexpr int kMaxCheckedRanks = 512;         // every schedule validated on eve
 constexpr int64_t kMaxBlocks = int64_t{1} << 24;
 constexpr int64_t kMaxChunkBytes = int64_t{1} << 30;  // keeps every message count inside an int
 
+
 Error mpi_error(int code, const std::string& what) {
   char text[MPI_MAX_ERROR_STRING] = {};
   int len = 0;
@@ -313,6 +314,15 @@ Status MpiExecutor::allgather(const void* send, void* recv, int64_t send_count, 
   return {};
 }
 
+Status MpiExecutor::wait_all() {
+  if (requests_.empty()) return {};
+  if (int rc = MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+      rc != MPI_SUCCESS) {
+    return mpi_error(rc, "MPI_Waitall");
+  }
+  return {};
+}
+
 std::vector<MpiExecutor::Message>& MpiExecutor::split(const std::vector<Transfer>& transfers, const ChunkLayout& layout,
                                                      int64_t es, std::vector<Message>& out) const {
   out.clear();
@@ -444,12 +454,7 @@ Status MpiExecutor::run_chunk(ChunkLayout& layout, DataType type, ReduceOp op) {
       ++stats_.messages_sent;
       stats_.bytes_sent += B(m.bytes);
     }
-    if (!requests_.empty()) {
-      if (int rc = MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
-          rc != MPI_SUCCESS) {
-        return mpi_error(rc, "MPI_Waitall");
-      }
-    }
+    MLSYS_RETURN_IF_ERROR(wait_all());
 
     for (const Message& m : recv_msgs_) {
       const std::byte* in = m.recv_into;

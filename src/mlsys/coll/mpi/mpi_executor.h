@@ -101,6 +101,7 @@ class MpiExecutor {
   };
 
   Status run_chunk(ChunkLayout& layout, DataType type, ReduceOp op);
+  Status wait_all();
   std::vector<Message>& split(const std::vector<Transfer>& transfers, const ChunkLayout& layout, int64_t es,
                               std::vector<Message>& out) const;
   std::byte* grow(std::vector<std::byte>& buffer, size_t bytes);

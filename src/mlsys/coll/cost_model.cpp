@@ -213,14 +213,17 @@ Result<StepPatterns> StepPatterns::compile(const Algorithm& algorithm) {
   return out;
 }
 
+Status check_ranks_match(std::string_view algorithm, int ranks, const hw::Topology& topology) {
+  if (ranks == topology.endpoint_count()) return {};
+  return invalid_input("algorithm '" + std::string(algorithm) + "' runs on " + std::to_string(ranks) +
+                           " ranks but topology '" + topology.name() + "' has " +
+                           std::to_string(topology.endpoint_count()) + " endpoints",
+                       "build the algorithm for the topology's endpoint count");
+}
+
 Result<AnalyticModel> AnalyticModel::build(const StepPatterns& patterns, const hw::Topology& topology,
                                            const CostParams& params) {
-  if (patterns.ranks() != topology.endpoint_count()) {
-    return invalid_input("algorithm '" + patterns.algorithm() + "' runs on " + std::to_string(patterns.ranks()) +
-                             " ranks but topology '" + topology.name() + "' has " +
-                             std::to_string(topology.endpoint_count()) + " endpoints",
-                         "build the algorithm for the topology's endpoint count");
-  }
+  MLSYS_RETURN_IF_ERROR(check_ranks_match(patterns.algorithm(), patterns.ranks(), topology));
   AnalyticModel model;
   model.block_count_ = patterns.block_count();
   model.steps_ = patterns.steps();

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlsys/coll/schedule.h"
@@ -37,6 +38,9 @@
 namespace mlsys::coll {
 
 /// Parameters of the timing models beyond the topology's links.
+/// Error unless an algorithm built for `ranks` ranks fits the topology's endpoints one to one.
+Status check_ranks_match(std::string_view algorithm, int ranks, const hw::Topology& topology);
+
 struct CostParams {
   /// Per-message software cost added to the route latency (alpha = route latency + this).
   Time software_overhead = Time::zero();

@@ -41,12 +41,7 @@ FlowModel::~FlowModel() = default;
 
 Result<FlowModel> FlowModel::build(const Algorithm& algorithm, const hw::Topology& topology,
                                    const FlowOptions& options) {
-  if (algorithm.ranks() != topology.endpoint_count()) {
-    return invalid_input("algorithm '" + algorithm.name() + "' runs on " + std::to_string(algorithm.ranks()) +
-                             " ranks but topology '" + topology.name() + "' has " +
-                             std::to_string(topology.endpoint_count()) + " endpoints",
-                         "build the algorithm for the topology's endpoint count");
-  }
+  MLSYS_RETURN_IF_ERROR(check_ranks_match(algorithm.name(), algorithm.ranks(), topology));
   FlowModel model;
   model.topology_ = &topology;
   model.router_ = std::make_unique<net::Router>(topology);

@@ -300,7 +300,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   if (st) st = collect(*chosen, chosen->texts, chosen->flags, values);
   if (st) st = values.check_required();
   if (!st) {
-    err << "mlsys: error: " << st.error().to_string() << "\n";
+    err << ("mlsys: error: " + st.error().to_string() + "\n");  // one write: ranks may share stderr
     return exit_code_for(st.error());
   }
   set_log_level(*parse_log_level(globals.text("log")));
@@ -318,7 +318,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   Context ctx{values, g, out, err, path};
   st = cmd.run(ctx);
   if (!st) {
-    err << "mlsys: error: " << st.error().to_string() << "\n";
+    err << ("mlsys: error: " + st.error().to_string() + "\n");  // one write: ranks may share stderr
     return exit_code_for(st.error());
   }
   return kExitOk;

@@ -48,8 +48,8 @@ Result<coll::BenchmarkConfig> read_config(const Context& ctx) {
   const auto int_option = [&](const char* name, int64_t lo, int64_t hi, int& out) -> Status {
     const int64_t v = o.integer(name);
     if (v < lo || v > hi) {
-      return invalid_input(std::string("--") + name + " must be in " + std::to_string(lo) + ".." + std::to_string(hi) +
-                               ", got " + std::to_string(v),
+      return invalid_input(std::string("--") + name + " must be in " + std::to_string(lo) + ".." +
+                               std::to_string(hi) + ", got " + std::to_string(v),
                            "e.g. --" + std::string(name) + " " + std::to_string(std::max<int64_t>(lo, 1)),
                            {std::string("--") + name});
     }
@@ -62,7 +62,8 @@ Result<coll::BenchmarkConfig> read_config(const Context& ctx) {
   MLSYS_RETURN_IF_ERROR(int_option("ranks-per-node", 1, 1 << 20, c.ranks_per_node));
   c.chunk = o.bytes("chunk");
   if (c.chunk < B(coll::element_size(c.type))) {
-    return invalid_input("--chunk " + o.text("chunk") + " is smaller than one element", "e.g. --chunk 4MiB", {"--chunk"});
+    return invalid_input("--chunk " + o.text("chunk") + " is smaller than one element", "e.g. --chunk 4MiB",
+                         {"--chunk"});
   }
   c.seed = ctx.global.seed;
   return c;
@@ -82,24 +83,27 @@ void print_text(const Context& ctx, const coll::BenchmarkConfig& c, const coll::
   head += ", chunk " + format_bytes(c.chunk) + "; " + report.mpi_library;
   ctx.out << head << "\n";
   for (const std::string& note : report.notes) ctx.out << "note: " << note << "\n";
-  TableWriter t({"size", "count", "algo", "iters", "ours min", "ours avg", "ours max", "MPI min", "MPI avg", "ratio",
-                 "min ratio", "verified"});
+  TableWriter t({"size", "count", "algo", "iters", "ours min", "ours avg", "ours max", "MPI min", "MPI avg",
+                 "ratio", "min ratio", "verified"});
   for (const coll::SizeResult& r : report.rows) {
     t.add_row({format_bytes(r.bytes), std::to_string(r.count), r.algorithm, std::to_string(r.iters),
-               format_time(r.ours.min), format_time(r.ours.avg), format_time(r.ours.max), format_time(r.mpi.min),
-               format_time(r.mpi.avg), ratio_text(r.mpi.avg, r.ours.avg), ratio_text(r.mpi.min, r.ours.min),
-               r.verified ? "yes" : "NO"});
+               format_time(r.ours.min), format_time(r.ours.avg), format_time(r.ours.max),
+               format_time(r.mpi.min), format_time(r.mpi.avg), ratio_text(r.mpi.avg, r.ours.avg),
+               ratio_text(r.mpi.min, r.ours.min), r.verified ? "yes" : "NO"});
   }
   ctx.out << t.render();
-  ctx.out << "times: per iteration, the slowest rank; ratio = MPI avg / ours avg, min ratio = MPI min / ours min "
-             "(> 1: ours is faster)\n";
-  ctx.out << "check: " << (coll::is_order_exact(c.type, c.op) || c.collective == coll::Collective::kAllgather
-                               ? "bit-exact against MPI"
-                               : "|ours - MPI| <= 2(P-1) u " +
-                                     std::string(c.op == coll::ReduceOp::kProd ? "|result|" : "sum|x|") +
-                                     ", u = unit roundoff of " + std::string(to_string(c.type)))
+  ctx.out
+      << "times: per iteration, the slowest rank; ratio = MPI avg / ours avg, min ratio = MPI min / ours min "
+         "(> 1: ours is faster)\n";
+  ctx.out << "check: "
+          << (coll::is_order_exact(c.type, c.op) || c.collective == coll::Collective::kAllgather
+                  ? "bit-exact against MPI"
+                  : "|ours - MPI| <= 2(P-1) u " +
+                        std::string(c.op == coll::ReduceOp::kProd ? "|result|" : "sum|x|") +
+                        ", u = unit roundoff of " + std::string(to_string(c.type)))
           << (c.type == coll::DataType::kBF16 && c.collective != coll::Collective::kAllgather
-                  ? "; bf16 reference: MPI in f32 on the same inputs, rounded once; MPI timed with a user-defined bf16 op"
+                  ? "; bf16 reference: MPI in f32 on the same inputs, rounded once; MPI timed with a "
+                    "user-defined bf16 op"
                   : "")
           << "\n";
 }
@@ -111,7 +115,9 @@ void print_json(const Context& ctx, const coll::BenchmarkConfig& c, const coll::
   w.key("torus").begin_array();
   for (int d : c.torus) w.value(d);
   w.end_array();
-  w.field("dtype", to_string(c.type)).field("reduce_op", to_string(c.op)).field("chunk_bytes", c.chunk.count());
+  w.field("dtype", to_string(c.type))
+      .field("reduce_op", to_string(c.op))
+      .field("chunk_bytes", c.chunk.count());
   w.field("mpi_library", report.mpi_library);
   w.key("notes").begin_array();
   for (const std::string& n : report.notes) w.value(n);
@@ -119,7 +125,10 @@ void print_json(const Context& ctx, const coll::BenchmarkConfig& c, const coll::
   w.key("rows").begin_array();
   for (const coll::SizeResult& r : report.rows) {
     w.begin_object();
-    w.field("bytes", r.bytes.count()).field("count", r.count).field("algo", r.algorithm).field("iters", r.iters);
+    w.field("bytes", r.bytes.count())
+        .field("count", r.count)
+        .field("algo", r.algorithm)
+        .field("iters", r.iters);
     w.field("ours_min_s", r.ours.min.seconds()).field("ours_avg_s", r.ours.avg.seconds());
     w.field("ours_max_s", r.ours.max.seconds()).field("mpi_min_s", r.mpi.min.seconds());
     w.field("mpi_avg_s", r.mpi.avg.seconds()).field("mpi_max_s", r.mpi.max.seconds());
@@ -139,7 +148,8 @@ Status run_coll_run(Context& ctx) {
   // Agreement first: ranks given different options must all stop here, not wait on each other.
   MLSYS_RETURN_IF_ERROR(coll::check_ranks_agree(MPI_COMM_WORLD, agreement_options(ctx)));
   MLSYS_ASSIGN_OR_RETURN(coll::BenchmarkConfig config, read_config(ctx));
-  MLSYS_ASSIGN_OR_RETURN(coll::BenchmarkReport report, coll::run_collective_benchmark(MPI_COMM_WORLD, config));
+  MLSYS_ASSIGN_OR_RETURN(coll::BenchmarkReport report,
+                         coll::run_collective_benchmark(MPI_COMM_WORLD, config));
   if (coll::world_rank() == 0) {
     if (ctx.global.json) {
       print_json(ctx, config, report);
@@ -152,8 +162,8 @@ Status run_coll_run(Context& ctx) {
     int failed = 0;
     for (const auto& r : report.rows) failed += r.verified ? 0 : 1;
     return Error(ErrorCode::kCheckFailed,
-                 "our " + config.algorithm + " result differs from MPI's at " + std::to_string(failed) + " of " +
-                     std::to_string(report.rows.size()) + " sizes",
+                 "our " + config.algorithm + " result differs from MPI's at " + std::to_string(failed) +
+                     " of " + std::to_string(report.rows.size()) + " sizes",
                  "see the 'verified' column on rank 0");
   }
   return {};
@@ -169,43 +179,74 @@ std::vector<Command> coll_run_commands() {
        .name = "run",
        .summary = "run a collective schedule for real over MPI, checked against and timed beside MPI's own",
        .description =
-           "Executes our schedule with MPI point-to-point messages (MPI_Isend/MPI_Irecv per step), checks the\n"
+           "Executes our schedule with MPI point-to-point messages (MPI_Isend/MPI_Irecv per step), checks "
+           "the\n"
            "result against the MPI library's collective on the same seeded data (bit-exact for integers and\n"
-           "max/min, a bound derived from the dtype's roundoff and P for float sums and products), and times\n"
+           "max/min, a bound derived from the dtype's roundoff and P for float sums and products), and "
+           "times\n"
            "both in the same run, osu-style: warm-up, then interleaved iterations after a barrier; per\n"
            "iteration the slowest rank counts; min/avg/max over iterations. Prints on rank 0. Exit 1 when a\n"
            "result differs; exit 2 when ranks were given different options (reported on every rank).\n"
            "Where an algorithm does not support the rank count (swing-bw with odd P) it falls back to\n"
-           "rabenseifner, then ring, and says so. Sizes: the whole vector for allreduce, each rank's block for\n"
+           "rabenseifner, then ring, and says so. Sizes: the whole vector for allreduce, each rank's block "
+           "for\n"
            "reduce-scatter and allgather. Without mpirun it runs as one rank.\n"
            "Examples:\n"
            "  mpirun -np 8 mlsys coll run --algo swing-bw --sizes 4B..64MiB --dtype f32\n"
-           "  mpirun -np 8 mlsys coll run --algo swing-bw --torus 2x4 --sizes 1KiB,1MiB --reduce-op max --json\n"
+           "  mpirun -np 8 mlsys coll run --algo swing-bw --torus 2x4 --sizes 1KiB,1MiB --reduce-op max "
+           "--json\n"
            "  (Open MPI as root, more ranks than cores: mpirun --allow-run-as-root --oversubscribe ...)",
        .options =
-           {{.name = "op", .type = OptionType::kString, .default_value = "allreduce",
-             .description = "the collective", .choices = {"allreduce", "reduce-scatter", "allgather"}},
-            {.name = "algo", .type = OptionType::kString, .default_value = "swing-bw",
-             .description = "our algorithm (reduce-scatter/allgather: ring, rabenseifner, bucket, swing-bw); auto: "
-                            "swing-lat below 64KiB, else swing-bw (even P) or rabenseifner",
+           {{.name = "op",
+             .type = OptionType::kString,
+             .default_value = "allreduce",
+             .description = "the collective",
+             .choices = {"allreduce", "reduce-scatter", "allgather"}},
+            {.name = "algo",
+             .type = OptionType::kString,
+             .default_value = "swing-bw",
+             .description =
+                 "our algorithm (reduce-scatter/allgather: ring, rabenseifner, bucket, swing-bw); auto: "
+                 "recdoub below 128KiB, else swing-bw (even P) or rabenseifner (odd P)",
              .choices = algos},
-            {.name = "sizes", .type = OptionType::kString, .default_value = "4B..64MiB",
-             .description = "sizes: LOW..HIGH doubles from LOW to HIGH; or a comma list (0B,28B,1MiB); or both"},
-            {.name = "dtype", .type = OptionType::kString, .default_value = "f32", .description = "element type",
+            {.name = "sizes",
+             .type = OptionType::kString,
+             .default_value = "4B..64MiB",
+             .description =
+                 "sizes: LOW..HIGH doubles from LOW to HIGH; or a comma list (0B,28B,1MiB); or both"},
+            {.name = "dtype",
+             .type = OptionType::kString,
+             .default_value = "f32",
+             .description = "element type",
              .choices = {"f32", "f64", "i32", "i64", "bf16"}},
-            {.name = "reduce-op", .type = OptionType::kString, .default_value = "sum",
-             .description = "reduction operator", .choices = {"sum", "max", "min", "prod"}},
-            {.name = "torus", .type = OptionType::kString,
-             .description = "torus dimensions for dimension-aware algorithms, e.g. 2x4; must multiply to the ranks"},
-            {.name = "ports", .type = OptionType::kInt, .default_value = "1",
+            {.name = "reduce-op",
+             .type = OptionType::kString,
+             .default_value = "sum",
+             .description = "reduction operator",
+             .choices = {"sum", "max", "min", "prod"}},
+            {.name = "torus",
+             .type = OptionType::kString,
+             .description =
+                 "torus dimensions for dimension-aware algorithms, e.g. 2x4; must multiply to the ranks"},
+            {.name = "ports",
+             .type = OptionType::kInt,
+             .default_value = "1",
              .description = "concurrent mirrored collectives (swing, bucket: up to 2 per torus dimension)"},
-            {.name = "ranks-per-node", .type = OptionType::kInt, .default_value = "1",
+            {.name = "ranks-per-node",
+             .type = OptionType::kInt,
+             .default_value = "1",
              .description = "consecutive ranks per node, for hierarchical"},
-            {.name = "iters", .type = OptionType::kInt, .default_value = "0",
+            {.name = "iters",
+             .type = OptionType::kInt,
+             .default_value = "0",
              .description = "timed iterations per size; 0: about 0.2s worth of each, 5 to 1000"},
-            {.name = "warmup", .type = OptionType::kInt, .default_value = "3",
+            {.name = "warmup",
+             .type = OptionType::kInt,
+             .default_value = "3",
              .description = "untimed iterations per size before timing"},
-            {.name = "chunk", .type = OptionType::kBytes, .default_value = "4MiB",
+            {.name = "chunk",
+             .type = OptionType::kBytes,
+             .default_value = "4MiB",
              .description = "the schedule runs on pieces of at most this size, bounding the extra memory"}},
        .run = run_coll_run},
   };

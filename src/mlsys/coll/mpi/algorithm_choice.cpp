@@ -7,7 +7,7 @@
 namespace mlsys::coll {
 namespace {
 
-constexpr int64_t kLatencyThresholdBytes = 64 * 1024;
+constexpr int64_t kLatencyThresholdBytes = 128 * 1024;
 
 // Where to go when `name` cannot run on these parameters; empty: nowhere (ring runs everywhere).
 std::string_view fallback_of(std::string_view name) {
@@ -22,7 +22,7 @@ std::string_view fallback_of(std::string_view name) {
 std::string auto_algorithm(Collective collective, Bytes bytes, int ranks) {
   const bool even = ranks % 2 == 0;
   if (collective == Collective::kAllreduce) {
-    if (bytes.count() < kLatencyThresholdBytes) return "swing-lat";
+    if (bytes.count() < kLatencyThresholdBytes) return "recdoub";
     return even ? "swing-bw" : "rabenseifner";
   }
   return even ? "swing-bw" : "ring";
@@ -30,7 +30,8 @@ std::string auto_algorithm(Collective collective, Bytes bytes, int ranks) {
 
 Result<AlgorithmChoice> choose_algorithm(std::string_view name, const AlgorithmParams& params, Bytes bytes) {
   AlgorithmChoice choice;
-  choice.requested = name == "auto" ? auto_algorithm(params.collective, bytes, params.ranks) : std::string(name);
+  choice.requested =
+      name == "auto" ? auto_algorithm(params.collective, bytes, params.ranks) : std::string(name);
   auto first = make_algorithm(choice.requested, params);
   if (first) {
     choice.algorithm = std::move(*first);

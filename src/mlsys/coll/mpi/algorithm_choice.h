@@ -28,13 +28,15 @@ struct AlgorithmChoice {
 /// rabenseifner for swing-bw, then to ring, which runs on every rank count; `note` says so. An
 /// unknown name, a name the collective lacks, or invalid parameters (torus not multiplying to
 /// ranks, bad ports) are errors. "auto" is resolved with auto_algorithm for `bytes`.
-Result<AlgorithmChoice> choose_algorithm(std::string_view name, const AlgorithmParams& params, Bytes bytes = B(0));
+Result<AlgorithmChoice> choose_algorithm(std::string_view name, const AlgorithmParams& params,
+                                         Bytes bytes = B(0));
 
 /// The `auto` rule, measured on 8 oversubscribed ranks over Open MPI's shared-memory transport
 /// (README.md has the table): whole-vector exchanges while latency dominates, then the
-/// bandwidth-optimal butterflies. Allreduce: below 64 KiB "swing-lat" (log2 P steps of the whole
-/// vector), else "swing-bw" (2 log2 P steps of halving size) for even P and "rabenseifner" for
-/// odd P. Reduce-scatter and allgather: "swing-bw" for even P, else "ring".
+/// bandwidth-optimal butterflies. Allreduce: below 128 KiB "recdoub" (log2 P steps of the whole
+/// vector; on shared memory it beat swing-lat, whose shorter torus hops do not matter there),
+/// else "swing-bw" (2 log2 P steps of halving size) for even P and "rabenseifner" for odd P.
+/// Reduce-scatter and allgather: "swing-bw" for even P, else "ring".
 std::string auto_algorithm(Collective collective, Bytes bytes, int ranks);
 
 }  // namespace mlsys::coll

@@ -29,11 +29,11 @@ Error mpi_failure(int code, const std::string& what) {
                "the MPI library reported an error");
 }
 
-#define MLSYS_MPI_CALL(call)                                       \
-  do {                                                             \
-    if (int mlsys_rc_ = (call); mlsys_rc_ != MPI_SUCCESS) {        \
-      return mpi_failure(mlsys_rc_, #call);                        \
-    }                                                              \
+#define MLSYS_MPI_CALL(call)                                \
+  do {                                                      \
+    if (int mlsys_rc_ = (call); mlsys_rc_ != MPI_SUCCESS) { \
+      return mpi_failure(mlsys_rc_, #call);                 \
+    }                                                       \
   } while (false)
 
 // "0-3,5,7-8"
@@ -94,21 +94,30 @@ class UserOp {
 
 MPI_Datatype mpi_type_of(DataType t) {
   switch (t) {
-    case DataType::kF32: return MPI_FLOAT;
-    case DataType::kF64: return MPI_DOUBLE;
-    case DataType::kI32: return MPI_INT32_T;
-    case DataType::kI64: return MPI_INT64_T;
-    case DataType::kBF16: return MPI_UINT16_T;
+    case DataType::kF32:
+      return MPI_FLOAT;
+    case DataType::kF64:
+      return MPI_DOUBLE;
+    case DataType::kI32:
+      return MPI_INT32_T;
+    case DataType::kI64:
+      return MPI_INT64_T;
+    case DataType::kBF16:
+      return MPI_UINT16_T;
   }
   return MPI_BYTE;
 }
 
 MPI_Op mpi_op_of(ReduceOp op) {
   switch (op) {
-    case ReduceOp::kSum: return MPI_SUM;
-    case ReduceOp::kMax: return MPI_MAX;
-    case ReduceOp::kMin: return MPI_MIN;
-    case ReduceOp::kProd: return MPI_PROD;
+    case ReduceOp::kSum:
+      return MPI_SUM;
+    case ReduceOp::kMax:
+      return MPI_MAX;
+    case ReduceOp::kMin:
+      return MPI_MIN;
+    case ReduceOp::kProd:
+      return MPI_PROD;
   }
   return MPI_SUM;
 }
@@ -119,11 +128,16 @@ double input_magnitude(DataType t, ReduceOp op) {
   if (op == ReduceOp::kProd) return 2.0;
   const bool sum = op == ReduceOp::kSum;
   switch (t) {
-    case DataType::kF32: return sum ? 1000.0 : 1e6;
-    case DataType::kF64: return sum ? 1e6 : 1e9;
-    case DataType::kI32: return sum ? 1e6 : 1e9;
-    case DataType::kI64: return sum ? 1e12 : 1e15;
-    case DataType::kBF16: return sum ? 16.0 : 256.0;
+    case DataType::kF32:
+      return sum ? 1000.0 : 1e6;
+    case DataType::kF64:
+      return sum ? 1e6 : 1e9;
+    case DataType::kI32:
+      return sum ? 1e6 : 1e9;
+    case DataType::kI64:
+      return sum ? 1e12 : 1e15;
+    case DataType::kBF16:
+      return sum ? 16.0 : 256.0;
   }
   return 1.0;
 }
@@ -142,32 +156,51 @@ double input_value(uint64_t seed, int rank, int64_t i, DataType t, ReduceOp op) 
 
 void store(DataType t, std::byte* base, int64_t i, double v) {
   switch (t) {
-    case DataType::kF32: reinterpret_cast<float*>(base)[i] = static_cast<float>(v); return;
-    case DataType::kF64: reinterpret_cast<double*>(base)[i] = v; return;
-    case DataType::kI32: reinterpret_cast<int32_t*>(base)[i] = static_cast<int32_t>(v); return;
-    case DataType::kI64: reinterpret_cast<int64_t*>(base)[i] = static_cast<int64_t>(v); return;
-    case DataType::kBF16: reinterpret_cast<uint16_t*>(base)[i] = float_to_bf16(static_cast<float>(v)); return;
+    case DataType::kF32:
+      reinterpret_cast<float*>(base)[i] = static_cast<float>(v);
+      return;
+    case DataType::kF64:
+      reinterpret_cast<double*>(base)[i] = v;
+      return;
+    case DataType::kI32:
+      reinterpret_cast<int32_t*>(base)[i] = static_cast<int32_t>(v);
+      return;
+    case DataType::kI64:
+      reinterpret_cast<int64_t*>(base)[i] = static_cast<int64_t>(v);
+      return;
+    case DataType::kBF16:
+      reinterpret_cast<uint16_t*>(base)[i] = float_to_bf16(static_cast<float>(v));
+      return;
   }
 }
 
 double load(DataType t, const std::byte* base, int64_t i) {
   switch (t) {
-    case DataType::kF32: return reinterpret_cast<const float*>(base)[i];
-    case DataType::kF64: return reinterpret_cast<const double*>(base)[i];
-    case DataType::kI32: return reinterpret_cast<const int32_t*>(base)[i];
-    case DataType::kI64: return static_cast<double>(reinterpret_cast<const int64_t*>(base)[i]);
-    case DataType::kBF16: return bf16_to_float(reinterpret_cast<const uint16_t*>(base)[i]);
+    case DataType::kF32:
+      return reinterpret_cast<const float*>(base)[i];
+    case DataType::kF64:
+      return reinterpret_cast<const double*>(base)[i];
+    case DataType::kI32:
+      return reinterpret_cast<const int32_t*>(base)[i];
+    case DataType::kI64:
+      return static_cast<double>(reinterpret_cast<const int64_t*>(base)[i]);
+    case DataType::kBF16:
+      return bf16_to_float(reinterpret_cast<const uint16_t*>(base)[i]);
   }
   return 0.0;
 }
 
 double unit_roundoff(DataType t) {
   switch (t) {
-    case DataType::kF32: return std::ldexp(1.0, -24);
-    case DataType::kF64: return std::ldexp(1.0, -53);
-    case DataType::kBF16: return std::ldexp(1.0, -8);
+    case DataType::kF32:
+      return std::ldexp(1.0, -24);
+    case DataType::kF64:
+      return std::ldexp(1.0, -53);
+    case DataType::kBF16:
+      return std::ldexp(1.0, -8);
     case DataType::kI32:
-    case DataType::kI64: return 0.0;
+    case DataType::kI64:
+      return 0.0;
   }
   return 0.0;
 }
@@ -178,7 +211,8 @@ TimingStats stats_of(const std::vector<double>& seconds) {
   const auto [lo, hi] = std::minmax_element(seconds.begin(), seconds.end());
   s.min = from_seconds(*lo);
   s.max = from_seconds(*hi);
-  s.avg = from_seconds(std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(seconds.size()));
+  s.avg = from_seconds(std::accumulate(seconds.begin(), seconds.end(), 0.0) /
+                       static_cast<double>(seconds.size()));
   return s;
 }
 
@@ -187,26 +221,35 @@ struct Runner {
   Collective collective;
   DataType type;
   ReduceOp op;
-  MPI_Comm comm;       // MPI's own calls
-  MPI_Op mpi_op;       // MPI_SUM..., or the bf16 user op
+  MPI_Comm comm;  // MPI's own calls
+  MPI_Op mpi_op;  // MPI_SUM..., or the bf16 user op
   const std::byte* send;
   std::byte* ours_out;
   std::byte* mpi_out;
 
   Status ours(MpiExecutor& ex, int64_t count) const {
     switch (collective) {
-      case Collective::kAllreduce: return ex.allreduce(send, ours_out, count, type, op);
-      case Collective::kReduceScatter: return ex.reduce_scatter_block(send, ours_out, count, type, op);
-      default: return ex.allgather(send, ours_out, count, type);
+      case Collective::kAllreduce:
+        return ex.allreduce(send, ours_out, count, type, op);
+      case Collective::kReduceScatter:
+        return ex.reduce_scatter_block(send, ours_out, count, type, op);
+      default:
+        return ex.allgather(send, ours_out, count, type);
     }
   }
   Status mpi(int64_t count) const {
     const auto n = static_cast<int>(count);
     const MPI_Datatype dt = mpi_type_of(type);
     switch (collective) {
-      case Collective::kAllreduce: MLSYS_MPI_CALL(MPI_Allreduce(send, mpi_out, n, dt, mpi_op, comm)); break;
-      case Collective::kReduceScatter: MLSYS_MPI_CALL(MPI_Reduce_scatter_block(send, mpi_out, n, dt, mpi_op, comm)); break;
-      default: MLSYS_MPI_CALL(MPI_Allgather(send, n, dt, mpi_out, n, dt, comm)); break;
+      case Collective::kAllreduce:
+        MLSYS_MPI_CALL(MPI_Allreduce(send, mpi_out, n, dt, mpi_op, comm));
+        break;
+      case Collective::kReduceScatter:
+        MLSYS_MPI_CALL(MPI_Reduce_scatter_block(send, mpi_out, n, dt, mpi_op, comm));
+        break;
+      default:
+        MLSYS_MPI_CALL(MPI_Allgather(send, n, dt, mpi_out, n, dt, comm));
+        break;
     }
     return {};
   }
@@ -278,8 +321,8 @@ Status check_ranks_agree(MPI_Comm comm, const std::vector<std::pair<std::string,
   }
   mine[0] = names;
   std::vector<uint64_t> all(kSlots * static_cast<size_t>(size));
-  MLSYS_MPI_CALL(MPI_Allgather(mine.data(), static_cast<int>(kSlots), MPI_UINT64_T, all.data(), static_cast<int>(kSlots),
-                               MPI_UINT64_T, comm));
+  MLSYS_MPI_CALL(MPI_Allgather(mine.data(), static_cast<int>(kSlots), MPI_UINT64_T, all.data(),
+                               static_cast<int>(kSlots), MPI_UINT64_T, comm));
   auto at = [&](int r, size_t slot) { return all[static_cast<size_t>(r) * kSlots + slot]; };
   std::vector<int> differing;
   std::vector<std::string> names_differing;
@@ -292,19 +335,22 @@ Status check_ranks_agree(MPI_Comm comm, const std::vector<std::pair<std::string,
     }
   }
   if (differing.empty()) return {};
-  const bool same_names = std::all_of(differing.begin(), differing.end(), [&](int r) { return at(r, 0) == at(0, 0); });
+  const bool same_names =
+      std::all_of(differing.begin(), differing.end(), [&](int r) { return at(r, 0) == at(0, 0); });
   std::string what;
   std::string mine_text;
   for (size_t i = 0; i < options.size() && same_names; ++i) {
     const size_t slot = i + 1;
-    const bool differs = std::any_of(differing.begin(), differing.end(), [&](int r) { return at(r, slot) != at(0, slot); });
+    const bool differs =
+        std::any_of(differing.begin(), differing.end(), [&](int r) { return at(r, slot) != at(0, slot); });
     if (!differs) continue;
     what += (what.empty() ? "" : ", ") + options[i].first;
-    mine_text += std::string(mine_text.empty() ? "" : ", ") + options[i].first + " '" + options[i].second + "'";
+    mine_text +=
+        std::string(mine_text.empty() ? "" : ", ") + options[i].first + " '" + options[i].second + "'";
   }
   if (what.empty()) what = "the option list (different mlsys versions?)";
-  std::string msg = "ranks disagree on " + what + ": rank" + (differing.size() > 1 ? "s " : " ") + rank_list(differing) +
-                    (differing.size() > 1 ? " differ" : " differs") + " from rank 0";
+  std::string msg = "ranks disagree on " + what + ": rank" + (differing.size() > 1 ? "s " : " ") +
+                    rank_list(differing) + (differing.size() > 1 ? " differ" : " differs") + " from rank 0";
   if (!mine_text.empty()) msg += " (this rank, " + std::to_string(rank) + ", has " + mine_text + ")";
   return invalid_input(msg, "give every rank the same options");
 }
@@ -318,14 +364,15 @@ Result<std::vector<Bytes>> parse_size_list(std::string_view text, int64_t elemen
     const std::string_view item = text.substr(pos, end - pos);
     pos = end + 1;
     if (item.empty()) {
-      return invalid_input("empty size in '" + std::string(text) + "'", "write sizes like 4B..64MiB or 1KiB,3000B");
+      return invalid_input("empty size in '" + std::string(text) + "'",
+                           "write sizes like 4B..64MiB or 1KiB,3000B");
     }
     const size_t dots = item.find("..");
     if (dots == std::string_view::npos) {
       MLSYS_ASSIGN_OR_RETURN(Bytes b, parse_bytes(item));
       if (b.count() % element != 0) {
-        return invalid_input("size " + std::string(item) + " is not a multiple of the " + std::to_string(element) +
-                                 "-byte element",
+        return invalid_input("size " + std::string(item) + " is not a multiple of the " +
+                                 std::to_string(element) + "-byte element",
                              "use a multiple of the element size, e.g. " + std::to_string(element * 7) + "B");
       }
       sizes.push_back(b);
@@ -334,7 +381,8 @@ Result<std::vector<Bytes>> parse_size_list(std::string_view text, int64_t elemen
     MLSYS_ASSIGN_OR_RETURN(Bytes lo, parse_bytes(item.substr(0, dots)));
     MLSYS_ASSIGN_OR_RETURN(Bytes hi, parse_bytes(item.substr(dots + 2)));
     if (hi < lo) {
-      return invalid_input("size range '" + std::string(item) + "' is reversed", "write LOW..HIGH, e.g. 4B..64MiB");
+      return invalid_input("size range '" + std::string(item) + "' is reversed",
+                           "write LOW..HIGH, e.g. 4B..64MiB");
     }
     if (lo.count() == 0) sizes.push_back(B(0));
     for (int64_t s = std::max<int64_t>(lo.count(), 1);; s *= 2) {
@@ -363,9 +411,11 @@ Result<BenchmarkReport> run_collective_benchmark(MPI_Comm comm, const BenchmarkC
   MLSYS_MPI_CALL(MPI_Comm_rank(comm, &rank));
   MLSYS_MPI_CALL(MPI_Comm_size(comm, &p));
   const Collective coll = config.collective;
-  if (coll != Collective::kAllreduce && coll != Collective::kReduceScatter && coll != Collective::kAllgather) {
-    return unsupported("coll run executes allreduce, reduce-scatter and allgather, not " + std::string(to_string(coll)),
-                       "use --op allreduce, reduce-scatter or allgather", {"--op"});
+  if (coll != Collective::kAllreduce && coll != Collective::kReduceScatter &&
+      coll != Collective::kAllgather) {
+    return unsupported(
+        "coll run executes allreduce, reduce-scatter and allgather, not " + std::string(to_string(coll)),
+        "use --op allreduce, reduce-scatter or allgather", {"--op"});
   }
   if (!config.torus.empty()) {
     int64_t product = 1;
@@ -373,9 +423,9 @@ Result<BenchmarkReport> run_collective_benchmark(MPI_Comm comm, const BenchmarkC
     if (product != p) {
       std::string dims;
       for (int d : config.torus) dims += (dims.empty() ? "" : "x") + std::to_string(d);
-      return invalid_input("torus " + dims + " has " + std::to_string(product) + " ranks but MPI started " +
-                               std::to_string(p),
-                           "the dimensions must multiply to the number of ranks (mpirun -np)", {"--torus"});
+      return invalid_input(
+          "torus " + dims + " has " + std::to_string(product) + " ranks but MPI started " + std::to_string(p),
+          "the dimensions must multiply to the number of ranks (mpirun -np)", {"--torus"});
     }
   }
   const int64_t es = element_size(config.type);
@@ -385,8 +435,9 @@ Result<BenchmarkReport> run_collective_benchmark(MPI_Comm comm, const BenchmarkC
   const int64_t send_elems = coll == Collective::kReduceScatter ? max_count * p : max_count;
   const int64_t out_elems = coll == Collective::kAllgather ? max_count * p : max_count;
   if (std::max(send_elems, out_elems) * es > kMaxBufferBytes) {
-    return invalid_input("the largest size needs a " + format_bytes(B(std::max(send_elems, out_elems) * es)) + " buffer",
-                         "coll run buffers are limited to 1GiB per rank", {"--sizes"});
+    return invalid_input(
+        "the largest size needs a " + format_bytes(B(std::max(send_elems, out_elems) * es)) + " buffer",
+        "coll run buffers are limited to 1GiB per rank", {"--sizes"});
   }
 
   CommDup ours_comm(comm);
@@ -400,7 +451,10 @@ Result<BenchmarkReport> run_collective_benchmark(MPI_Comm comm, const BenchmarkC
   // Executors by algorithm name ("auto" may pick a different one per size).
   std::map<std::string, std::unique_ptr<MpiExecutor>> executors;
   auto executor_for = [&](Bytes bytes) -> Result<MpiExecutor*> {
-    const AlgorithmParams params{.collective = coll, .ranks = p, .torus = config.torus, .ports = config.ports,
+    const AlgorithmParams params{.collective = coll,
+                                 .ranks = p,
+                                 .torus = config.torus,
+                                 .ports = config.ports,
                                  .ranks_per_node = config.ranks_per_node};
     auto choice = choose_algorithm(config.algorithm, params, bytes);
     if (!choice) return choice.error().at({"--algo"});
@@ -425,12 +479,19 @@ Result<BenchmarkReport> run_collective_benchmark(MPI_Comm comm, const BenchmarkC
   const bool bf16 = config.type == DataType::kBF16 && coll != Collective::kAllgather;
   std::vector<float> send_f32(bf16 ? static_cast<size_t>(send_elems) : 0);
   std::vector<float> ref_f32(bf16 ? static_cast<size_t>(out_elems) : 0);
-  for (size_t i = 0; i < send_f32.size(); ++i) send_f32[i] = static_cast<float>(load(config.type, send.data(), static_cast<int64_t>(i)));
-  std::unique_ptr<UserOp> bf16_op = config.type == DataType::kBF16 ? std::make_unique<UserOp>(config.op) : nullptr;
+  for (size_t i = 0; i < send_f32.size(); ++i)
+    send_f32[i] = static_cast<float>(load(config.type, send.data(), static_cast<int64_t>(i)));
+  std::unique_ptr<UserOp> bf16_op =
+      config.type == DataType::kBF16 ? std::make_unique<UserOp>(config.op) : nullptr;
 
-  const Runner runner{.collective = coll, .type = config.type, .op = config.op, .comm = comm,
-                      .mpi_op = bf16_op ? bf16_op->get() : mpi_op_of(config.op), .send = send.data(),
-                      .ours_out = ours_out.data(), .mpi_out = mpi_out.data()};
+  const Runner runner{.collective = coll,
+                      .type = config.type,
+                      .op = config.op,
+                      .comm = comm,
+                      .mpi_op = bf16_op ? bf16_op->get() : mpi_op_of(config.op),
+                      .send = send.data(),
+                      .ours_out = ours_out.data(),
+                      .mpi_out = mpi_out.data()};
   const double magnitude = config.op == ReduceOp::kSum ? p * input_magnitude(config.type, config.op) : 0.0;
 
   for (Bytes bytes : config.sizes) {
@@ -456,11 +517,14 @@ Result<BenchmarkReport> run_collective_benchmark(MPI_Comm comm, const BenchmarkC
       if (bf16) {
         const auto n = static_cast<int>(count);
         if (coll == Collective::kAllreduce) {
-          MLSYS_MPI_CALL(MPI_Allreduce(send_f32.data(), ref_f32.data(), n, MPI_FLOAT, mpi_op_of(config.op), comm));
+          MLSYS_MPI_CALL(
+              MPI_Allreduce(send_f32.data(), ref_f32.data(), n, MPI_FLOAT, mpi_op_of(config.op), comm));
         } else {
-          MLSYS_MPI_CALL(MPI_Reduce_scatter_block(send_f32.data(), ref_f32.data(), n, MPI_FLOAT, mpi_op_of(config.op), comm));
+          MLSYS_MPI_CALL(MPI_Reduce_scatter_block(send_f32.data(), ref_f32.data(), n, MPI_FLOAT,
+                                                  mpi_op_of(config.op), comm));
         }
-        for (int64_t i = 0; i < out_count; ++i) store(DataType::kBF16, mpi_out.data(), i, ref_f32[static_cast<size_t>(i)]);
+        for (int64_t i = 0; i < out_count; ++i)
+          store(DataType::kBF16, mpi_out.data(), i, ref_f32[static_cast<size_t>(i)]);
       } else {
         MLSYS_RETURN_IF_ERROR(runner.mpi(count));
       }
@@ -472,8 +536,8 @@ Result<BenchmarkReport> run_collective_benchmark(MPI_Comm comm, const BenchmarkC
           const double want = load(config.type, mpi_out.data(), i);
           const double got = load(config.type, ours_out.data(), i);
           const double err = std::abs(got - want);
-          const double tol = tolerance(config.type, config.op, p,
-                                       config.op == ReduceOp::kProd ? std::abs(want) : magnitude);
+          const double tol =
+              tolerance(config.type, config.op, p, config.op == ReduceOp::kProd ? std::abs(want) : magnitude);
           allowed = std::max(allowed, tol);
           if (!(err <= tol)) ok = false;  // NaN fails too
           if (!(err <= max_error)) max_error = err;

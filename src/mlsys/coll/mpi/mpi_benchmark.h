@@ -71,7 +71,7 @@ struct TimingStats {
 
 struct SizeResult {
   Bytes bytes;
-  int64_t count = 0;  // elements per rank (see BenchmarkConfig::sizes)
+  int64_t count = 0;      // elements per rank (see BenchmarkConfig::sizes)
   std::string algorithm;  // what ran at this size (differs by size only with "auto")
   int iters = 0;
   TimingStats ours;

@@ -11,11 +11,10 @@
 namespace mlsys::coll {
 namespace {
 
-constexpr int kMaxSteps = 30000;              // tags stay below the MPI minimum TAG_UB (32767)
-constexpr int kMaxCheckedRanks = 512;         // every schedule validated on every rank up to this size
+constexpr int kMaxSteps = 30000;       // tags stay below the MPI minimum TAG_UB (32767)
+constexpr int kMaxCheckedRanks = 512;  // every schedule validated on every rank up to this size
 constexpr int64_t kMaxBlocks = int64_t{1} << 24;
 constexpr int64_t kMaxChunkBytes = int64_t{1} << 30;  // keeps every message count inside an int
-
 
 Error mpi_error(int code, const std::string& what) {
   char text[MPI_MAX_ERROR_STRING] = {};
@@ -69,7 +68,8 @@ Status check_matching(const Algorithm& algo, int rank, const RankSchedule& mine)
           if (r.peer == rank && seen++ == k) match = &r;
         }
       }
-      if (match == nullptr || match->blocks != t.blocks) return mismatch(static_cast<int>(s), t.peer, "send to");
+      if (match == nullptr || match->blocks != t.blocks)
+        return mismatch(static_cast<int>(s), t.peer, "send to");
     }
     nth.clear();
     for (const Transfer& t : step.recvs) {
@@ -82,7 +82,8 @@ Status check_matching(const Algorithm& algo, int rank, const RankSchedule& mine)
           if (r.peer == rank && seen++ == k) match = &r;
         }
       }
-      if (match == nullptr || match->blocks != t.blocks) return mismatch(static_cast<int>(s), t.peer, "receive from");
+      if (match == nullptr || match->blocks != t.blocks)
+        return mismatch(static_cast<int>(s), t.peer, "receive from");
     }
   }
   return {};
@@ -90,21 +91,88 @@ Status check_matching(const Algorithm& algo, int rank, const RankSchedule& mine)
 
 }  // namespace
 
+std::vector<int32_t> contiguous_block_order(const Algorithm& algo) {
+  std::map<int, RankSchedule> cache;
+  auto schedule_of = [&](int r) -> const RankSchedule& {
+    auto it = cache.find(r);
+    if (it == cache.end()) it = cache.emplace(r, algo.schedule_for(r)).first;
+    return it->second;
+  };
+  const auto blocks = static_cast<size_t>(algo.block_count());
+  std::vector<int32_t> order;
+  order.reserve(blocks);
+  std::vector<int> owner_of(blocks, -1);  // scratch: which part a block falls in
+  // Iterative depth-first walk: (blocks, step, rank) frames, children pushed in reverse.
+  struct Frame {
+    std::vector<int32_t> set;
+    size_t step;
+    int rank;
+  };
+  std::vector<Frame> stack;
+  std::vector<int32_t> all(blocks);
+  for (size_t b = 0; b < blocks; ++b) all[b] = static_cast<int32_t>(b);
+  stack.push_back({std::move(all), 0, 0});
+  while (!stack.empty()) {
+    Frame f = std::move(stack.back());
+    stack.pop_back();
+    if (f.set.size() <= 1) {
+      order.insert(order.end(), f.set.begin(), f.set.end());
+      continue;
+    }
+    const RankSchedule& sched = schedule_of(f.rank);
+    if (f.step >= sched.steps.size()) {
+      order.insert(order.end(), f.set.begin(), f.set.end());
+      continue;
+    }
+    const Step& step = sched.steps[f.step];
+    for (int32_t b : f.set) owner_of[static_cast<size_t>(b)] = -1;
+    std::vector<int> peers;  // in send order
+    for (const Transfer& t : step.sends) {
+      for (int32_t b : t.blocks) {
+        if (owner_of[static_cast<size_t>(b)] == -1)
+          owner_of[static_cast<size_t>(b)] = static_cast<int>(peers.size());
+      }
+      peers.push_back(t.peer);
+    }
+    // Blocks outside the frame's set were marked too; only members count.
+    std::vector<std::vector<int32_t>> parts(peers.size() + 1);
+    for (int32_t b : f.set) {
+      const int o = owner_of[static_cast<size_t>(b)];
+      parts[o < 0 ? 0 : static_cast<size_t>(o) + 1].push_back(b);
+    }
+    for (const Transfer& t : step.sends) {
+      for (int32_t b : t.blocks) owner_of[static_cast<size_t>(b)] = -1;
+    }
+    for (size_t i = parts.size(); i-- > 0;) {
+      if (parts[i].empty()) continue;
+      stack.push_back({std::move(parts[i]), f.step + 1, i == 0 ? f.rank : peers[i - 1]});
+    }
+  }
+  std::vector<int32_t> slot(blocks);
+  for (size_t i = 0; i < order.size(); ++i) slot[static_cast<size_t>(order[i])] = static_cast<int32_t>(i);
+  return slot;
+}
+
 MpiExecutor::MpiExecutor(std::unique_ptr<Algorithm> algorithm, MPI_Comm comm, int rank, int size,
                          ExecutorOptions options)
-    : algorithm_(std::move(algorithm)), comm_(comm), rank_(rank), size_(size), options_(options),
+    : algorithm_(std::move(algorithm)),
+      comm_(comm),
+      rank_(rank),
+      size_(size),
+      options_(options),
       blocks_(algorithm_->block_count()) {}
 
 Result<std::unique_ptr<MpiExecutor>> MpiExecutor::create(std::unique_ptr<Algorithm> algorithm, MPI_Comm comm,
-                                                          ExecutorOptions options) {
+                                                         ExecutorOptions options) {
   MLSYS_CHECK(algorithm != nullptr, "no algorithm");
   int rank = 0;
   int size = 0;
   if (int rc = MPI_Comm_rank(comm, &rank); rc != MPI_SUCCESS) return mpi_error(rc, "MPI_Comm_rank");
   if (int rc = MPI_Comm_size(comm, &size); rc != MPI_SUCCESS) return mpi_error(rc, "MPI_Comm_size");
   if (algorithm->ranks() != size) {
-    return invalid_input("algorithm '" + algorithm->name() + "' was built for " + std::to_string(algorithm->ranks()) +
-                             " ranks but the communicator has " + std::to_string(size),
+    return invalid_input("algorithm '" + algorithm->name() + "' was built for " +
+                             std::to_string(algorithm->ranks()) + " ranks but the communicator has " +
+                             std::to_string(size),
                          "build the algorithm with AlgorithmParams::ranks = the communicator size");
   }
   const Collective c = algorithm->params().collective;
@@ -114,7 +182,8 @@ Result<std::unique_ptr<MpiExecutor>> MpiExecutor::create(std::unique_ptr<Algorit
   }
   const int64_t blocks = algorithm->block_count();
   if (blocks < 1 || blocks > kMaxBlocks) {
-    return Error(ErrorCode::kInternal, "algorithm '" + algorithm->name() + "' has " + std::to_string(blocks) + " blocks",
+    return Error(ErrorCode::kInternal,
+                 "algorithm '" + algorithm->name() + "' has " + std::to_string(blocks) + " blocks",
                  "block_count must be in 1..2^24");
   }
   options.chunk = B(std::clamp<int64_t>(options.chunk.count(), 1, kMaxChunkBytes));
@@ -127,21 +196,69 @@ Result<std::unique_ptr<MpiExecutor>> MpiExecutor::create(std::unique_ptr<Algorit
   ex->layout_.state.resize(nb);
   ex->schedule_ = ex->algorithm_->schedule_for(rank);
   if (ex->schedule_.steps.size() > static_cast<size_t>(kMaxSteps)) {
-    return Error(ErrorCode::kInternal, "schedule has " + std::to_string(ex->schedule_.steps.size()) + " steps",
+    return Error(ErrorCode::kInternal,
+                 "schedule has " + std::to_string(ex->schedule_.steps.size()) + " steps",
                  "the MPI executor supports at most 30000 steps");
   }
   for (size_t s = 0; s < ex->schedule_.steps.size(); ++s) {
     for (const auto* list : {&ex->schedule_.steps[s].sends, &ex->schedule_.steps[s].recvs}) {
       for (const Transfer& t : *list) {
         const bool bad_peer = t.peer < 0 || t.peer >= size || t.peer == rank;
-        const bool bad_block = std::any_of(t.blocks.begin(), t.blocks.end(),
-                                           [&](int32_t b) { return b < 0 || b >= blocks; });
+        const bool bad_block =
+            std::any_of(t.blocks.begin(), t.blocks.end(), [&](int32_t b) { return b < 0 || b >= blocks; });
         if (bad_peer || bad_block) {
           return Error(ErrorCode::kInternal,
-                       "schedule of '" + ex->algorithm_->name() + "' rank " + std::to_string(rank) + " step " +
-                           std::to_string(s) + " names " + (bad_peer ? "peer " + std::to_string(t.peer) : "a block") +
-                           " out of range",
+                       "schedule of '" + ex->algorithm_->name() + "' rank " + std::to_string(rank) +
+                           " step " + std::to_string(s) + " names " +
+                           (bad_peer ? "peer " + std::to_string(t.peer) : "a block") + " out of range",
                        "this is a bug in the algorithm's schedule generator");
+        }
+      }
+    }
+  }
+  if (c == Collective::kReduceScatter || c == Collective::kAllgather) {
+    if (blocks % size != 0) {
+      return unsupported("algorithm '" + ex->algorithm_->name() + "' cuts the vector into " +
+                             std::to_string(blocks) + " blocks, not a multiple of " + std::to_string(size) +
+                             " ranks",
+                         "MPI's reduce-scatter/allgather layout needs an equal number of blocks per rank");
+    }
+    ex->blocks_per_owner_ = blocks / size;
+    ex->owner_.resize(static_cast<size_t>(blocks));
+    ex->owned_index_.resize(static_cast<size_t>(blocks));
+    std::vector<int64_t> owned(static_cast<size_t>(size), 0);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int o = ex->algorithm_->owner_of_block(b);
+      if (o < 0 || o >= size || owned[static_cast<size_t>(o)] >= ex->blocks_per_owner_) {
+        return unsupported(
+            "algorithm '" + ex->algorithm_->name() + "' does not give every rank the same number of blocks",
+            "MPI's reduce-scatter/allgather layout needs an equal number of blocks per rank");
+      }
+      ex->owner_[static_cast<size_t>(b)] = o;
+      ex->owned_index_[static_cast<size_t>(b)] = owned[static_cast<size_t>(o)]++;
+    }
+  }
+  // Up to kMaxCheckedRanks every rank validates every schedule, so all ranks reach the same
+  // verdict and none is left waiting for a peer that refused; above, each checks its own edges.
+  if (size <= kMaxCheckedRanks) {
+    if (Status st = validate_schedules(*ex->algorithm_); !st) {
+      return Error(ErrorCode::kInternal,
+                   "schedule of '" + ex->algorithm_->name() + "' is inconsistent: " + st.error().message(),
+                   "this is a bug in the algorithm's schedule generator");
+    }
+  } else {
+    MLSYS_RETURN_IF_ERROR(check_matching(*ex->algorithm_, rank, ex->schedule_));
+  }
+  // Allreduce blocks may sit anywhere in memory as long as every rank agrees; placing them so
+  // that what a step sends is contiguous saves packing and extra messages (recursive halving's
+  // interleaved halves become bit-reversed contiguous ones, Swing's scattered sets contiguous).
+  if (c == Collective::kAllreduce && blocks > 1 && size <= kMaxCheckedRanks) {
+    const std::vector<int32_t> slot = contiguous_block_order(*ex->algorithm_);
+    for (Step& step : ex->schedule_.steps) {
+      for (auto* list : {&step.sends, &step.recvs}) {
+        for (Transfer& t : *list) {
+          for (int32_t& b : t.blocks) b = slot[static_cast<size_t>(b)];
+          std::sort(t.blocks.begin(), t.blocks.end());
         }
       }
     }
@@ -157,36 +274,6 @@ Result<std::unique_ptr<MpiExecutor>> MpiExecutor::create(std::unique_ptr<Algorit
       });
     }
   }
-  if (c == Collective::kReduceScatter || c == Collective::kAllgather) {
-    if (blocks % size != 0) {
-      return unsupported("algorithm '" + ex->algorithm_->name() + "' cuts the vector into " + std::to_string(blocks) +
-                             " blocks, not a multiple of " + std::to_string(size) + " ranks",
-                         "MPI's reduce-scatter/allgather layout needs an equal number of blocks per rank");
-    }
-    ex->blocks_per_owner_ = blocks / size;
-    ex->owner_.resize(static_cast<size_t>(blocks));
-    ex->owned_index_.resize(static_cast<size_t>(blocks));
-    std::vector<int64_t> owned(static_cast<size_t>(size), 0);
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int o = ex->algorithm_->owner_of_block(b);
-      if (o < 0 || o >= size || owned[static_cast<size_t>(o)] >= ex->blocks_per_owner_) {
-        return unsupported("algorithm '" + ex->algorithm_->name() + "' does not give every rank the same number of blocks",
-                           "MPI's reduce-scatter/allgather layout needs an equal number of blocks per rank");
-      }
-      ex->owner_[static_cast<size_t>(b)] = o;
-      ex->owned_index_[static_cast<size_t>(b)] = owned[static_cast<size_t>(o)]++;
-    }
-  }
-  // Up to kMaxCheckedRanks every rank validates every schedule, so all ranks reach the same
-  // verdict and none is left waiting for a peer that refused; above, each checks its own edges.
-  if (size <= kMaxCheckedRanks) {
-    if (Status st = validate_schedules(*ex->algorithm_); !st) {
-      return Error(ErrorCode::kInternal, "schedule of '" + ex->algorithm_->name() + "' is inconsistent: " + st.error().message(),
-                   "this is a bug in the algorithm's schedule generator");
-    }
-  } else {
-    MLSYS_RETURN_IF_ERROR(check_matching(*ex->algorithm_, rank, ex->schedule_));
-  }
   return ex;
 }
 
@@ -201,7 +288,8 @@ std::byte* MpiExecutor::grow(std::vector<std::byte>& buffer, size_t bytes) {
 
 Status MpiExecutor::allreduce(const void* send, void* recv, int64_t count, DataType type, ReduceOp op) {
   if (algorithm_->params().collective != Collective::kAllreduce) {
-    return invalid_input("algorithm '" + algorithm_->name() + "' is not an allreduce", "build it for Collective::kAllreduce");
+    return invalid_input("algorithm '" + algorithm_->name() + "' is not an allreduce",
+                         "build it for Collective::kAllreduce");
   }
   if (count < 0) return invalid_input("negative element count", "pass count >= 0");
   ++stats_.calls;
@@ -234,7 +322,8 @@ Status MpiExecutor::allreduce(const void* send, void* recv, int64_t count, DataT
   return {};
 }
 
-Status MpiExecutor::reduce_scatter_block(const void* send, void* recv, int64_t recv_count, DataType type, ReduceOp op) {
+Status MpiExecutor::reduce_scatter_block(const void* send, void* recv, int64_t recv_count, DataType type,
+                                         ReduceOp op) {
   if (algorithm_->params().collective != Collective::kReduceScatter) {
     return invalid_input("algorithm '" + algorithm_->name() + "' is not a reduce-scatter",
                          "build it for Collective::kReduceScatter");
@@ -275,7 +364,8 @@ Status MpiExecutor::reduce_scatter_block(const void* send, void* recv, int64_t r
 
 Status MpiExecutor::allgather(const void* send, void* recv, int64_t send_count, DataType type) {
   if (algorithm_->params().collective != Collective::kAllgather) {
-    return invalid_input("algorithm '" + algorithm_->name() + "' is not an allgather", "build it for Collective::kAllgather");
+    return invalid_input("algorithm '" + algorithm_->name() + "' is not an allgather",
+                         "build it for Collective::kAllgather");
   }
   if (send_count < 0) return invalid_input("negative element count", "pass send_count >= 0");
   ++stats_.calls;
@@ -323,8 +413,9 @@ Status MpiExecutor::wait_all() {
   return {};
 }
 
-std::vector<MpiExecutor::Message>& MpiExecutor::split(const std::vector<Transfer>& transfers, const ChunkLayout& layout,
-                                                     int64_t es, std::vector<Message>& out) const {
+std::vector<MpiExecutor::Message>& MpiExecutor::split(const std::vector<Transfer>& transfers,
+                                                      const ChunkLayout& layout, int64_t es,
+                                                      std::vector<Message>& out) const {
   out.clear();
   for (const Transfer& t : transfers) {
     int64_t total = 0;
@@ -373,7 +464,8 @@ Status MpiExecutor::run_chunk(ChunkLayout& layout, DataType type, ReduceOp op) {
   };
   auto contiguous_work = [&](const Message& m) {
     // The work pointers are the caller's writable buffers or our scratch.
-    return const_cast<std::byte*>(contiguous(m, [&](size_t i) -> const std::byte* { return layout.work[i]; }));
+    return const_cast<std::byte*>(
+        contiguous(m, [&](size_t i) -> const std::byte* { return layout.work[i]; }));
   };
   sent_mark_.resize(static_cast<size_t>(blocks_), 0);  // all 0 between steps
   for (size_t s = 0; s < schedule_.steps.size(); ++s) {
@@ -389,8 +481,8 @@ Status MpiExecutor::run_chunk(ChunkLayout& layout, DataType type, ReduceOp op) {
         const auto i = static_cast<size_t>(m.transfer->blocks[j]);
         if (layout.length[i] > 0 && layout.state[i] == BlockState::kEmpty) {
           return Error(ErrorCode::kInternal,
-                       "schedule of '" + algorithm_->name() + "' sends block " + std::to_string(i) + " from rank " +
-                           std::to_string(rank_) + " before it holds a value",
+                       "schedule of '" + algorithm_->name() + "' sends block " + std::to_string(i) +
+                           " from rank " + std::to_string(rank_) + " before it holds a value",
                        "this is a bug in the algorithm's schedule generator");
         }
         sent_mark_[i] = 1;
@@ -400,7 +492,8 @@ Status MpiExecutor::run_chunk(ChunkLayout& layout, DataType type, ReduceOp op) {
     for (Message& m : recv_msgs_) {
       if (m.transfer->kind == RecvKind::kCopy) {
         bool overlaps_send = false;
-        for (size_t j = m.first; j < m.last; ++j) overlaps_send |= sent_mark_[static_cast<size_t>(m.transfer->blocks[j])] != 0;
+        for (size_t j = m.first; j < m.last; ++j)
+          overlaps_send |= sent_mark_[static_cast<size_t>(m.transfer->blocks[j])] != 0;
         // A copy lands in place unless a send of this step still reads those blocks.
         if (!overlaps_send) m.recv_into = contiguous_work(m);
       }
@@ -426,7 +519,8 @@ Status MpiExecutor::run_chunk(ChunkLayout& layout, DataType type, ReduceOp op) {
         roff += m.bytes;
       }
       MPI_Request& req = requests_.emplace_back();
-      if (int rc = MPI_Irecv(m.recv_into, static_cast<int>(m.bytes), MPI_BYTE, m.transfer->peer, tag, comm_, &req);
+      if (int rc =
+              MPI_Irecv(m.recv_into, static_cast<int>(m.bytes), MPI_BYTE, m.transfer->peer, tag, comm_, &req);
           rc != MPI_SUCCESS) {
         return mpi_error(rc, "MPI_Irecv");
       }
@@ -446,6 +540,7 @@ Status MpiExecutor::run_chunk(ChunkLayout& layout, DataType type, ReduceOp op) {
         data = pbuf + poff;
         poff += m.bytes;
       }
+      if (m.send_from == nullptr) stats_.bytes_packed += B(m.bytes);
       MPI_Request& req = requests_.emplace_back();
       if (int rc = MPI_Isend(data, static_cast<int>(m.bytes), MPI_BYTE, m.transfer->peer, tag, comm_, &req);
           rc != MPI_SUCCESS) {

@@ -6,7 +6,8 @@
 // two chunks whatever the vector size. Blocks untouched so far are read straight from the
 // caller's send buffer (no up-front copy of the input).
 //
-//   auto ex = MpiExecutor::create(std::move(algo), my_dup_comm, {.chunk = MiB(4)});
+//   auto algo = make_algorithm("swing-bw", {.collective = Collective::kAllreduce, .ranks = p});
+//   auto ex = MpiExecutor::create(std::move(*algo), my_dup_comm, {.chunk = MiB(4)});
 //   Status st = (*ex)->allreduce(in.data(), out.data(), n, DataType::kF32, ReduceOp::kSum);
 #pragma once
 
@@ -40,7 +41,17 @@ struct ExecutorStats {
   int64_t calls = 0;
   int64_t messages_sent = 0;
   Bytes bytes_sent;
+  Bytes bytes_packed;  // sent from the packing buffer because the blocks were not contiguous
 };
+
+/// Allreduce blocks may sit anywhere in memory as long as every rank places them alike. This
+/// gives each block a slot (a permutation of 0..block_count-1) such that what a step sends is
+/// contiguous when the algorithm allows it: the vector is followed as the schedule splits it,
+/// a rank's live blocks laid out as [kept at this step][sent to each peer], each part ordered
+/// recursively by the rank holding it next. Recursive halving gets the bit-reversal order;
+/// Swing's scattered sets become contiguous. Depends only on the algorithm (the same on every
+/// rank); generates up to P schedules.
+std::vector<int32_t> contiguous_block_order(const Algorithm& algorithm);
 
 class MpiExecutor {
  public:
@@ -75,9 +86,9 @@ class MpiExecutor {
 
   static constexpr int kTagBase = 1000;
 
-
  private:
-  MpiExecutor(std::unique_ptr<Algorithm> algorithm, MPI_Comm comm, int rank, int size, ExecutorOptions options);
+  MpiExecutor(std::unique_ptr<Algorithm> algorithm, MPI_Comm comm, int rank, int size,
+              ExecutorOptions options);
 
   // Where a block's current value lives during one run of the schedule on one chunk.
   enum class BlockState : uint8_t { kEmpty, kSource, kWork };
@@ -113,8 +124,8 @@ class MpiExecutor {
   ExecutorOptions options_;
   RankSchedule schedule_;
   int64_t blocks_;
-  std::vector<int> owner_;                  // reduce-scatter / allgather: owner of each block
-  std::vector<int64_t> owned_index_;        // block's position among its owner's blocks
+  std::vector<int> owner_;            // reduce-scatter / allgather: owner of each block
+  std::vector<int64_t> owned_index_;  // block's position among its owner's blocks
   int64_t blocks_per_owner_ = 0;
   std::vector<std::byte> recv_scratch_;
   std::vector<std::byte> pack_scratch_;

@@ -57,25 +57,40 @@ double input_value(DataType t, int r, int64_t i, ReduceOp op) {
     return k == 0 ? 2.0 : k == 1 ? -1.0 : 1.0;
   }
   const int64_t half_range = t == DataType::kBF16 ? 16 : 100;
-  return static_cast<double>(static_cast<int64_t>(h % static_cast<uint64_t>(2 * half_range + 1)) - half_range);
+  return static_cast<double>(static_cast<int64_t>(h % static_cast<uint64_t>(2 * half_range + 1)) -
+                             half_range);
 }
 
 void store(DataType t, void* base, int64_t i, double v) {
   switch (t) {
-    case DataType::kF32: static_cast<float*>(base)[i] = static_cast<float>(v); return;
-    case DataType::kF64: static_cast<double*>(base)[i] = v; return;
-    case DataType::kI32: static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v); return;
-    case DataType::kI64: static_cast<int64_t*>(base)[i] = static_cast<int64_t>(v); return;
-    case DataType::kBF16: static_cast<uint16_t*>(base)[i] = float_to_bf16(static_cast<float>(v)); return;
+    case DataType::kF32:
+      static_cast<float*>(base)[i] = static_cast<float>(v);
+      return;
+    case DataType::kF64:
+      static_cast<double*>(base)[i] = v;
+      return;
+    case DataType::kI32:
+      static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v);
+      return;
+    case DataType::kI64:
+      static_cast<int64_t*>(base)[i] = static_cast<int64_t>(v);
+      return;
+    case DataType::kBF16:
+      static_cast<uint16_t*>(base)[i] = float_to_bf16(static_cast<float>(v));
+      return;
   }
 }
 
 double combine(ReduceOp op, double a, double b) {
   switch (op) {
-    case ReduceOp::kSum: return a + b;
-    case ReduceOp::kMax: return std::max(a, b);
-    case ReduceOp::kMin: return std::min(a, b);
-    case ReduceOp::kProd: return a * b;
+    case ReduceOp::kSum:
+      return a + b;
+    case ReduceOp::kMax:
+      return std::max(a, b);
+    case ReduceOp::kMin:
+      return std::min(a, b);
+    case ReduceOp::kProd:
+      return a * b;
   }
   return 0;
 }
@@ -158,7 +173,8 @@ TEST(MpiExecutor, EveryDtypeAndOperator) {
         auto in = make_input(t, world_rank(), n, op);
         std::vector<std::byte> out(in.size());
         ASSERT_TRUE(ex->allreduce(in.data(), out.data(), n, t, op));
-        EXPECT_EQ(count_wrong(t, op, out.data(), n), 0) << name << " " << to_string(t) << " " << to_string(op);
+        EXPECT_EQ(count_wrong(t, op, out.data(), n), 0)
+            << name << " " << to_string(t) << " " << to_string(op);
       }
     }
   }
@@ -169,9 +185,10 @@ TEST(MpiExecutor, OneMessagePerBlockRunGivesTheSameResult) {
   // unpacked, copies received in place (the large-vector path, here on small vectors).
   DupComm comm;
   for (const std::string& name : algorithm_names(Collective::kAllreduce)) {
-    auto ex = executor_for(name, Collective::kAllreduce, comm.get(), {.chunk = KiB(1), .single_message = B(0)});
+    auto ex =
+        executor_for(name, Collective::kAllreduce, comm.get(), {.chunk = KiB(1), .single_message = B(0)});
     ASSERT_NE(ex, nullptr);
-    for (int64_t n : awkward_counts()) {
+    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{7}, int64_t{13}, int64_t{300}, int64_t{1000}}) {
       auto in = make_input(DataType::kI32, world_rank(), n, ReduceOp::kSum);
       std::vector<std::byte> out(in.size());
       ASSERT_TRUE(ex->allreduce(in.data(), out.data(), n, DataType::kI32, ReduceOp::kSum));
@@ -200,6 +217,27 @@ TEST(MpiExecutor, OneMessagePerBlockRunGivesTheSameResult) {
   }
 }
 
+TEST(MpiExecutor, ButterflyStepsSendContiguousBlocks) {
+  // With the executor's block placement, recursive halving and Swing on a power of two send
+  // every step as one unpacked message, however large the vector.
+  const int p = world_size();
+  if ((p & (p - 1)) != 0 || p < 2) GTEST_SKIP() << "needs a power of two";
+  DupComm comm;
+  for (const std::string& name : {std::string("rabenseifner"), std::string("swing-bw")}) {
+    auto ex = executor_for(name, Collective::kAllreduce, comm.get(), {.single_message = B(0)});
+    ASSERT_NE(ex, nullptr);
+    const int64_t n = 4096 * p;
+    auto in = make_input(DataType::kF32, world_rank(), n, ReduceOp::kSum);
+    std::vector<std::byte> out(in.size());
+    ASSERT_TRUE(ex->allreduce(in.data(), out.data(), n, DataType::kF32, ReduceOp::kSum));
+    EXPECT_EQ(count_wrong(DataType::kF32, ReduceOp::kSum, out.data(), n), 0) << name;
+    EXPECT_EQ(ex->stats().bytes_packed, B(0)) << name;
+    int log2p = 0;
+    while ((1 << log2p) < p) ++log2p;
+    EXPECT_EQ(ex->stats().messages_sent, 2 * log2p) << name;
+  }
+}
+
 TEST(MpiExecutor, InPlaceMatchesOutOfPlace) {
   DupComm comm;
   auto ex = executor_for("swing-bw", Collective::kAllreduce, comm.get());
@@ -212,12 +250,12 @@ TEST(MpiExecutor, InPlaceMatchesOutOfPlace) {
 
 TEST(MpiExecutor, SmallChunksGiveTheSameResult) {
   DupComm comm;
-  // 72-byte chunks: 18 floats per run of the schedule, so 10007 elements take 556 chunks and
+  // 72-byte chunks: 18 floats per run of the schedule, so 1009 elements take 57 chunks and
   // most blocks hold a handful of elements or none.
   for (const std::string& name : {std::string("ring"), std::string("rabenseifner")}) {
     auto ex = executor_for(name, Collective::kAllreduce, comm.get(), {.chunk = B(72)});
     ASSERT_NE(ex, nullptr);
-    const int64_t n = 10007;
+    const int64_t n = 1009;
     auto in = make_input(DataType::kF32, world_rank(), n, ReduceOp::kMax);
     std::vector<std::byte> out(in.size());
     ASSERT_TRUE(ex->allreduce(in.data(), out.data(), n, DataType::kF32, ReduceOp::kMax));
@@ -258,7 +296,8 @@ TEST(MpiExecutor, AllgatherCollectsEverySegment) {
       ASSERT_TRUE(ex->allgather(in_place ? nullptr : mine.data(), all.data(), sc, DataType::kF64));
       int64_t wrong = 0;
       for (int q = 0; q < p; ++q) {
-        for (int64_t i = 0; i < sc; ++i) wrong += all[static_cast<size_t>(q * sc + i)] != q * 1000.0 + static_cast<double>(i);
+        for (int64_t i = 0; i < sc; ++i)
+          wrong += all[static_cast<size_t>(q * sc + i)] != q * 1000.0 + static_cast<double>(i);
       }
       EXPECT_EQ(wrong, 0) << name << (in_place ? " in place" : "");
     }
@@ -313,7 +352,9 @@ class RankFailurePrinter : public testing::EmptyTestEventListener {
  public:
   explicit RankFailurePrinter(int rank) : rank_(rank) {}
   void OnTestPartResult(const testing::TestPartResult& r) override {
-    if (r.failed()) std::cerr << "[rank " << rank_ << "] " << r.file_name() << ":" << r.line_number() << ": " << r.summary() << "\n";
+    if (r.failed())
+      std::cerr << "[rank " << rank_ << "] " << r.file_name() << ":" << r.line_number() << ": " << r.summary()
+                << "\n";
   }
 
  private:

@@ -41,14 +41,15 @@ namespace {
 // Why a call went to the MPI library; kNone: it runs ours.
 enum class Reason : uint8_t { kDisabled, kDatatype, kOp, kCommunicator, kCount, kInPlace, kAlgorithm, kNone };
 constexpr size_t kReasons = static_cast<size_t>(Reason::kNone);
-constexpr std::array<const char*, kReasons> kReasonNames = {"disabled", "datatype", "op",       "communicator",
-                                                           "count",    "in-place", "algorithm"};
+constexpr std::array<const char*, kReasons> kReasonNames = {
+    "disabled", "datatype", "op", "communicator", "count", "in-place", "algorithm"};
 
 enum class Call : uint8_t { kAllreduce, kReduceScatterBlock, kAllgather };
 constexpr size_t kCalls = 3;
-constexpr std::array<const char*, kCalls> kCallNames = {"MPI_Allreduce", "MPI_Reduce_scatter_block", "MPI_Allgather"};
-constexpr std::array<Collective, kCalls> kCallCollective = {Collective::kAllreduce, Collective::kReduceScatter,
-                                                            Collective::kAllgather};
+constexpr std::array<const char*, kCalls> kCallNames = {"MPI_Allreduce", "MPI_Reduce_scatter_block",
+                                                        "MPI_Allgather"};
+constexpr std::array<Collective, kCalls> kCallCollective = {
+    Collective::kAllreduce, Collective::kReduceScatter, Collective::kAllgather};
 
 struct Config {
   std::array<std::string, kCalls> algorithm;  // name, "auto" or "off"
@@ -86,7 +87,8 @@ int world_rank() {
 // Invalid settings are reported once (on world rank 0) and switch the library off: running
 // something other than what the user asked for would be worse than running MPI's own.
 void warn(const std::string& text) {
-  if (world_rank() == 0) std::fprintf(stderr, "mlsys_mpi: %s; using the MPI library's collectives\n", text.c_str());
+  if (world_rank() == 0)
+    std::fprintf(stderr, "mlsys_mpi: %s; using the MPI library's collectives\n", text.c_str());
 }
 
 std::string env_or(const char* name, const char* fallback) {
@@ -99,15 +101,14 @@ void load_config() {
   for (size_t c = 0; c < vars.size(); ++c) {
     std::string name = env_or(vars[c], "auto");
     const auto names = algorithm_names(kCallCollective[c]);
-    const bool known = name == "auto" || name == "off" || std::find(names.begin(), names.end(), name) != names.end();
+    const bool known =
+        name == "auto" || name == "off" || std::find(names.begin(), names.end(), name) != names.end();
     if (!known) {
-      warn(std::string(vars[c]) + "=" + name + " is not an algorithm of this collective (auto, off, " +
-           [&] {
-             std::string s;
-             for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-             return s;
-           }() +
-           ")");
+      warn(std::string(vars[c]) + "=" + name + " is not an algorithm of this collective (auto, off, " + [&] {
+        std::string s;
+        for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+        return s;
+      }() + ")");
       name = "off";
     }
     g_config.algorithm[c] = name;
@@ -141,7 +142,8 @@ bool data_type_of(MPI_Datatype t, DataType& out) {
     out = DataType::kF64;
   } else if (t == MPI_INT32_T || (t == MPI_INT && sizeof(int) == 4)) {
     out = DataType::kI32;
-  } else if (t == MPI_INT64_T || (t == MPI_LONG && sizeof(long) == 8) || (t == MPI_LONG_LONG && sizeof(long long) == 8)) {
+  } else if (t == MPI_INT64_T || (t == MPI_LONG && sizeof(long) == 8) ||
+             (t == MPI_LONG_LONG && sizeof(long long) == 8)) {
     out = DataType::kI64;
   } else {
     return false;
@@ -211,8 +213,9 @@ MpiExecutor* executor_for(Call call, MPI_Comm comm, Bytes bytes) {
   int64_t product = 1;
   for (int d : g_config.torus) product *= d;
   if (!g_config.torus.empty() && product == state->size) params.torus = g_config.torus;
-  const std::string name = g_config.algorithm[c] == "auto" ? auto_algorithm(params.collective, bytes, state->size)
-                                                           : g_config.algorithm[c];
+  const std::string name = g_config.algorithm[c] == "auto"
+                               ? auto_algorithm(params.collective, bytes, state->size)
+                               : g_config.algorithm[c];
   const std::string key = std::string(kCallNames[c]) + "/" + name;
   {
     std::lock_guard lock(g_mutex);
@@ -322,8 +325,8 @@ extern "C" int MPI_Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_
   return MPI_SUCCESS;
 }
 
-extern "C" int MPI_Reduce_scatter_block(const void* sendbuf, void* recvbuf, int recvcount, MPI_Datatype datatype,
-                                        MPI_Op op, MPI_Comm comm) {
+extern "C" int MPI_Reduce_scatter_block(const void* sendbuf, void* recvbuf, int recvcount,
+                                        MPI_Datatype datatype, MPI_Op op, MPI_Comm comm) {
   using namespace mlsys::coll;
   const Call call = Call::kReduceScatterBlock;
   DataType type{};
@@ -358,8 +361,8 @@ extern "C" int MPI_Reduce_scatter_block(const void* sendbuf, void* recvbuf, int 
   return MPI_SUCCESS;
 }
 
-extern "C" int MPI_Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf, int recvcount,
-                             MPI_Datatype recvtype, MPI_Comm comm) {
+extern "C" int MPI_Allgather(const void* sendbuf, int sendcount, MPI_Datatype sendtype, void* recvbuf,
+                             int recvcount, MPI_Datatype recvtype, MPI_Comm comm) {
   using namespace mlsys::coll;
   const Call call = Call::kAllgather;
   const bool in_place = sendbuf == MPI_IN_PLACE;

@@ -61,8 +61,10 @@ TEST(ReduceKernels, LongVectorMatchesScalarLoop) {
     for (size_t i = 0; i < out.size(); ++i) {
       const int32_t x = a[i];
       const int32_t y = b[i];
-      const int32_t want = op == ReduceOp::kSum ? x + y : op == ReduceOp::kMax ? std::max(x, y)
-                           : op == ReduceOp::kMin ? std::min(x, y) : x * y;
+      const int32_t want = op == ReduceOp::kSum   ? x + y
+                           : op == ReduceOp::kMax ? std::max(x, y)
+                           : op == ReduceOp::kMin ? std::min(x, y)
+                                                  : x * y;
       ASSERT_EQ(out[i], want) << to_string(op) << " at " << i;
     }
   }
@@ -124,8 +126,8 @@ TEST(Bf16, NaNStaysNaNAndOverflowBecomesInfinity) {
 TEST(Bf16, SumReducesInFloatAndRoundsOnce) {
   // 1 + 1/256 in float is a tie that rounds to even (1.0); 1 + 3/256 rounds up to 1 + 1/64.
   std::vector<uint16_t> acc = {float_to_bf16(1.0f), float_to_bf16(1.0f), float_to_bf16(100.0f)};
-  const std::vector<uint16_t> in = {float_to_bf16(std::ldexp(1.0f, -8)), float_to_bf16(3 * std::ldexp(1.0f, -8)),
-                                    float_to_bf16(28.0f)};
+  const std::vector<uint16_t> in = {float_to_bf16(std::ldexp(1.0f, -8)),
+                                    float_to_bf16(3 * std::ldexp(1.0f, -8)), float_to_bf16(28.0f)};
   reduce_into(DataType::kBF16, ReduceOp::kSum, acc.data(), in.data(), 3);
   EXPECT_EQ(bf16_to_float(acc[0]), 1.0f);
   EXPECT_EQ(bf16_to_float(acc[1]), 1.0f + std::ldexp(1.0f, -6));

@@ -55,36 +55,26 @@ Status check_matching(const Algorithm& algo, int rank, const RankSchedule& mine)
                      transfer_text(step, what, peer) + " has no matching transfer on the peer",
                  "this is a bug in the algorithm's schedule generator");
   };
-  for (size_t s = 0; s < mine.steps.size(); ++s) {
-    const Step& step = mine.steps[s];
+  // The k-th transfer of `mine` to `peer` must meet the peer's k-th opposite transfer to `rank`.
+  auto check_side = [&](size_t s, const std::vector<Transfer>& list, bool sends, const char* what) -> Status {
     std::map<int, int> nth;
-    for (const Transfer& t : step.sends) {
+    for (const Transfer& t : list) {
       const RankSchedule& other = schedule_of(t.peer);
       const int k = nth[t.peer]++;
       const Transfer* match = nullptr;
       int seen = 0;
       if (s < other.steps.size()) {
-        for (const Transfer& r : other.steps[s].recvs) {
+        for (const Transfer& r : sends ? other.steps[s].recvs : other.steps[s].sends) {
           if (r.peer == rank && seen++ == k) match = &r;
         }
       }
-      if (match == nullptr || match->blocks != t.blocks)
-        return mismatch(static_cast<int>(s), t.peer, "send to");
+      if (match == nullptr || match->blocks != t.blocks) return mismatch(static_cast<int>(s), t.peer, what);
     }
-    nth.clear();
-    for (const Transfer& t : step.recvs) {
-      const RankSchedule& other = schedule_of(t.peer);
-      const int k = nth[t.peer]++;
-      const Transfer* match = nullptr;
-      int seen = 0;
-      if (s < other.steps.size()) {
-        for (const Transfer& r : other.steps[s].sends) {
-          if (r.peer == rank && seen++ == k) match = &r;
-        }
-      }
-      if (match == nullptr || match->blocks != t.blocks)
-        return mismatch(static_cast<int>(s), t.peer, "receive from");
-    }
+    return {};
+  };
+  for (size_t s = 0; s < mine.steps.size(); ++s) {
+    MLSYS_RETURN_IF_ERROR(check_side(s, mine.steps[s].sends, true, "send to"));
+    MLSYS_RETURN_IF_ERROR(check_side(s, mine.steps[s].recvs, false, "receive from"));
   }
   return {};
 }

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -49,6 +50,12 @@ Status write_text_file(const std::string& path, std::string_view content) {
   }
   if (std::fclose(file.release()) != 0) return io_error("cannot write file", path, errno);
   return ok_status();
+}
+
+std::string data_dir() {
+  const char* env = std::getenv("MLSYS_DATA_DIR");
+  if (env != nullptr && *env != '\0') return env;
+  return MLSYS_DATA_DIR_DEFAULT;
 }
 
 }  // namespace mlsys

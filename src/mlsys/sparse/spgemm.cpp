@@ -1,32 +1,17 @@
 #include "mlsys/sparse/spgemm.h"
 
 #include <algorithm>
-#include <bit>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "mlsys/core/check.h"
+#include "mlsys/sparse/internal/spgemm_kernels.h"
 
 namespace mlsys::sparse {
-namespace {
 
-size_t u(int64_t v) { return static_cast<size_t>(v); }
+namespace internal {
 
-template <class T>
-std::vector<int64_t> row_products(const Csr<T>& a, const Csr<T>& b) {
-  std::vector<int64_t> out(u(a.rows), 0);
-  for (int64_t i = 0; i < a.rows; ++i) {
-    int64_t sum = 0;
-    for (Offset p = a.row_ptr[u(i)]; p < a.row_ptr[u(i) + 1]; ++p) sum += b.row_nnz(a.col[u(p)]);
-    out[u(i)] = sum;
-  }
-  return out;
-}
-
-// Row ranges [bounds[t], bounds[t+1]) of roughly equal work; a row's work is its products plus
-// one, so long runs of empty rows are spread too.
 std::vector<int64_t> partition_rows(const std::vector<int64_t>& products, int parts) {
   const int64_t rows = static_cast<int64_t>(products.size());
   std::vector<int64_t> prefix(u(rows) + 1, 0);
@@ -35,161 +20,18 @@ std::vector<int64_t> partition_rows(const std::vector<int64_t>& products, int pa
   bounds[0] = 0;
   for (int t = 1; t < parts; ++t) {
     const int64_t target = prefix.back() / parts * t + prefix.back() % parts * t / parts;
-    bounds[static_cast<size_t>(t)] = std::lower_bound(prefix.begin(), prefix.end(), target) - prefix.begin();
-    bounds[static_cast<size_t>(t)] = std::clamp(bounds[static_cast<size_t>(t)], bounds[static_cast<size_t>(t) - 1], rows);
+    const auto ti = static_cast<size_t>(t);
+    bounds[ti] = std::lower_bound(prefix.begin(), prefix.end(), target) - prefix.begin();
+    bounds[ti] = std::clamp(bounds[ti], bounds[ti - 1], rows);
   }
   return bounds;
 }
 
-template <class Fn>
-void run_parallel(const std::vector<int64_t>& bounds, Fn&& fn) {
-  const size_t parts = bounds.size() - 1;
-  if (parts == 1) {
-    fn(bounds[0], bounds[1]);
-    return;
-  }
-  std::vector<std::thread> workers;
-  workers.reserve(parts - 1);
-  for (size_t t = 1; t < parts; ++t) workers.emplace_back([&, t] { fn(bounds[t], bounds[t + 1]); });
-  fn(bounds[0], bounds[1]);
-  for (auto& w : workers) w.join();
-}
+}  // namespace internal
 
-// ---- dense accumulator (SPA) ----
-template <class T>
-struct SpaKernel {
-  const Csr<T>& a;
-  const Csr<T>& b;
-  std::vector<int64_t> mark;  // row + 1 that last touched the column
-  std::vector<T> acc;
-  std::vector<Index> touched;
+namespace {
 
-  SpaKernel(const Csr<T>& a_, const Csr<T>& b_) : a(a_), b(b_), mark(u(b_.cols), 0) {}
-
-  int64_t count(int64_t i) {
-    int64_t n = 0;
-    for (Offset p = a.row_ptr[u(i)]; p < a.row_ptr[u(i) + 1]; ++p) {
-      const Index k = a.col[u(p)];
-      for (Offset q = b.row_ptr[u(k)]; q < b.row_ptr[u(k) + 1]; ++q) {
-        const Index j = b.col[u(q)];
-        if (mark[u(j)] != i + 1) {
-          mark[u(j)] = i + 1;
-          ++n;
-        }
-      }
-    }
-    return n;
-  }
-
-  void fill(int64_t i, Index* out_col, T* out_val) {
-    if (acc.empty()) acc.assign(u(b.cols), T{});
-    touched.clear();
-    for (Offset p = a.row_ptr[u(i)]; p < a.row_ptr[u(i) + 1]; ++p) {
-      const Index k = a.col[u(p)];
-      const T av = a.val[u(p)];
-      for (Offset q = b.row_ptr[u(k)]; q < b.row_ptr[u(k) + 1]; ++q) {
-        const Index j = b.col[u(q)];
-        if (mark[u(j)] != i + 1) {
-          mark[u(j)] = i + 1;
-          acc[u(j)] = av * b.val[u(q)];
-          touched.push_back(j);
-        } else {
-          acc[u(j)] += av * b.val[u(q)];
-        }
-      }
-    }
-    std::sort(touched.begin(), touched.end());
-    for (size_t e = 0; e < touched.size(); ++e) {
-      out_col[e] = touched[e];
-      out_val[e] = acc[u(touched[e])];
-    }
-  }
-};
-
-// ---- hash accumulator ----
-template <class T>
-struct HashKernel {
-  static constexpr Index kEmpty = -1;
-  const Csr<T>& a;
-  const Csr<T>& b;
-  const std::vector<int64_t>& products;
-  std::vector<Index> keys;
-  std::vector<T> vals;
-  std::vector<size_t> used;
-  int shift = 64;
-
-  HashKernel(const Csr<T>& a_, const Csr<T>& b_, const std::vector<int64_t>& p) : a(a_), b(b_), products(p) {}
-
-  void prepare(int64_t i) {
-    const int64_t bound = std::max<int64_t>(1, std::min(products[u(i)], b.cols));
-    const uint64_t cap = std::bit_ceil(static_cast<uint64_t>(2 * bound));
-    if (keys.size() < cap) {
-      keys.assign(cap, kEmpty);
-      vals.resize(cap);
-    }
-    shift = 64 - std::countr_zero(cap);
-    mask = cap - 1;
-  }
-  uint64_t mask = 0;
-
-  // The slot of column j: found or newly claimed; `fresh` says which.
-  size_t slot(Index j, bool& fresh) {
-    size_t s = shift == 64 ? 0 : static_cast<size_t>((static_cast<uint64_t>(j) * 0x9E3779B97F4A7C15ULL) >> shift);
-    for (;;) {
-      if (keys[s] == j) {
-        fresh = false;
-        return s;
-      }
-      if (keys[s] == kEmpty) {
-        keys[s] = j;
-        used.push_back(s);
-        fresh = true;
-        return s;
-      }
-      s = (s + 1) & mask;
-    }
-  }
-
-  void reset() {
-    for (size_t s : used) keys[s] = kEmpty;
-    used.clear();
-  }
-
-  int64_t count(int64_t i) {
-    prepare(i);
-    bool fresh = false;
-    for (Offset p = a.row_ptr[u(i)]; p < a.row_ptr[u(i) + 1]; ++p) {
-      const Index k = a.col[u(p)];
-      for (Offset q = b.row_ptr[u(k)]; q < b.row_ptr[u(k) + 1]; ++q) slot(b.col[u(q)], fresh);
-    }
-    const auto n = static_cast<int64_t>(used.size());
-    reset();
-    return n;
-  }
-
-  void fill(int64_t i, Index* out_col, T* out_val) {
-    prepare(i);
-    bool fresh = false;
-    for (Offset p = a.row_ptr[u(i)]; p < a.row_ptr[u(i) + 1]; ++p) {
-      const Index k = a.col[u(p)];
-      const T av = a.val[u(p)];
-      for (Offset q = b.row_ptr[u(k)]; q < b.row_ptr[u(k) + 1]; ++q) {
-        const size_t s = slot(b.col[u(q)], fresh);
-        if (fresh) {
-          vals[s] = av * b.val[u(q)];
-        } else {
-          vals[s] += av * b.val[u(q)];
-        }
-      }
-    }
-    std::sort(used.begin(), used.end(), [&](size_t x, size_t y) { return keys[x] < keys[y]; });
-    for (size_t e = 0; e < used.size(); ++e) {
-      out_col[e] = keys[used[e]];
-      out_val[e] = vals[used[e]];
-    }
-    reset();
-  }
-};
+using internal::u;
 
 // ---- heap merge ----
 template <class T>
@@ -207,6 +49,9 @@ struct HeapKernel {
   std::vector<Cursor> heap;
 
   HeapKernel(const Csr<T>& a_, const Csr<T>& b_) : a(a_), b(b_) {}
+  Bytes bytes() const { return B(static_cast<int64_t>(heap.capacity() * sizeof(Cursor))); }
+  int64_t count(int64_t i, int64_t) { return count(i); }
+  void fill(int64_t i, int64_t, int64_t, Index* out_col, T* out_val) { fill(i, out_col, out_val); }
 
   void start(int64_t i) {
     heap.clear();
@@ -282,23 +127,41 @@ struct HeapKernel {
   }
 };
 
-// Symbolic phase, row pointers, numeric phase: the same for every accumulator.
-template <class T, class Kernel, class Make>
-Csr<T> two_phase(const Csr<T>& a, const Csr<T>& b, const std::vector<int64_t>& bounds, Make&& make) {
-  Csr<T> c = empty_csr<T>(a.rows, b.cols);
-  std::vector<int64_t> row_nnz(u(a.rows), 0);
-  run_parallel(bounds, [&](int64_t lo, int64_t hi) {
-    Kernel k = make();
-    for (int64_t i = lo; i < hi; ++i) row_nnz[u(i)] = k.count(i);
+// The symbolic phase of every row-wise kernel: nnz per row of C into c.row_ptr, then C's arrays.
+template <class T, class Make>
+Bytes symbolic(const Csr<T>& a, const std::vector<int64_t>& products, const std::vector<int64_t>& bounds, Csr<T>& c,
+               Make&& make) {
+  std::vector<Bytes> used(bounds.size() - 1);
+  internal::run_parallel(bounds, [&](int64_t lo, int64_t hi, size_t part) {
+    auto k = make();
+    for (int64_t i = lo; i < hi; ++i) c.row_ptr[u(i) + 1] = k.count(i, products[u(i)]);
+    used[part] = k.bytes();
   });
-  for (int64_t i = 0; i < a.rows; ++i) c.row_ptr[u(i) + 1] = c.row_ptr[u(i)] + row_nnz[u(i)];
+  for (int64_t i = 0; i < a.rows; ++i) c.row_ptr[u(i) + 1] += c.row_ptr[u(i)];
   c.col.resize(u(c.row_ptr.back()));
   c.val.resize(u(c.row_ptr.back()));
-  run_parallel(bounds, [&](int64_t lo, int64_t hi) {
-    Kernel k = make();
-    for (int64_t i = lo; i < hi; ++i) k.fill(i, c.col.data() + c.row_ptr[u(i)], c.val.data() + c.row_ptr[u(i)]);
+  Bytes total;
+  for (Bytes b : used) total = total + b;
+  return total;
+}
+
+// Symbolic then numeric with one accumulator kind per thread.
+template <class T, class Make>
+Bytes two_phase(const Csr<T>& a, const std::vector<int64_t>& products, const std::vector<int64_t>& bounds, Csr<T>& c,
+                Make&& make) {
+  const Bytes sym = symbolic(a, products, bounds, c, make);
+  std::vector<Bytes> used(bounds.size() - 1);
+  internal::run_parallel(bounds, [&](int64_t lo, int64_t hi, size_t part) {
+    auto k = make();
+    for (int64_t i = lo; i < hi; ++i) {
+      const Offset off = c.row_ptr[u(i)];
+      k.fill(i, products[u(i)], c.row_ptr[u(i) + 1] - off, c.col.data() + off, c.val.data() + off);
+    }
+    used[part] = k.bytes();
   });
-  return c;
+  Bytes total;
+  for (Bytes b : used) total = total + b;
+  return std::max(sym, total);
 }
 
 template <class T>
@@ -335,22 +198,48 @@ std::string_view to_string(SpgemmAlgo algo) {
     case SpgemmAlgo::kSpa: return "spa";
     case SpgemmAlgo::kHash: return "hash";
     case SpgemmAlgo::kHeap: return "heap";
+    case SpgemmAlgo::kInner: return "inner";
+    case SpgemmAlgo::kOuter: return "outer";
+    case SpgemmAlgo::kAces: return "aces";
+    case SpgemmAlgo::kAuto: return "auto";
+  }
+  return "?";
+}
+
+std::string_view to_string(Condensing degree) {
+  switch (degree) {
+    case Condensing::kNone: return "none";
+    case Condensing::kModerate: return "moderate";
+    case Condensing::kAggressive: return "aggressive";
   }
   return "?";
 }
 
 Result<SpgemmAlgo> parse_spgemm_algo(std::string_view name) {
-  for (SpgemmAlgo a : {SpgemmAlgo::kReference, SpgemmAlgo::kSpa, SpgemmAlgo::kHash, SpgemmAlgo::kHeap}) {
+  for (SpgemmAlgo a : {SpgemmAlgo::kReference, SpgemmAlgo::kSpa, SpgemmAlgo::kHash, SpgemmAlgo::kHeap,
+                       SpgemmAlgo::kInner, SpgemmAlgo::kOuter, SpgemmAlgo::kAces, SpgemmAlgo::kAuto}) {
     if (name == to_string(a)) return a;
   }
-  return invalid_input("unknown SpGEMM algorithm '" + std::string(name) + "'", "reference, spa, hash or heap");
+  return invalid_input("unknown SpGEMM algorithm '" + std::string(name) + "'",
+                       "reference, spa, hash, heap, inner, outer, aces or auto");
+}
+
+template <class T>
+AlgoChoice choose_spgemm_algo(const Csr<T>& a, const Csr<T>& b) {
+  MLSYS_CHECK(a.cols == b.rows, "inner dimensions differ");
+  const int64_t mults = multiplications(a, b);
+  if (mults < 2 * std::max<int64_t>(a.rows, 1)) {
+    return {SpgemmAlgo::kSpa, "fewer than 2 multiplications per row: nothing to band or sample"};
+  }
+  return {SpgemmAlgo::kAces, "row bands with sampled condensing; dense or hash accumulator per row by B.cols/12"};
 }
 
 template <class T>
 int64_t multiplications(const Csr<T>& a, const Csr<T>& b) {
   MLSYS_CHECK(a.cols == b.rows, "inner dimensions differ");
   int64_t sum = 0;
-  for (const Index k : a.col) sum += b.row_nnz(k);
+  const Offset* bp = b.row_ptr.data();
+  for (const Index k : a.col) sum += bp[k + 1] - bp[k];
   return sum;
 }
 
@@ -358,7 +247,7 @@ template <class T>
 int64_t nnz_upper_bound(const Csr<T>& a, const Csr<T>& b) {
   MLSYS_CHECK(a.cols == b.rows, "inner dimensions differ");
   int64_t sum = 0;
-  for (const int64_t p : row_products(a, b)) sum += std::min(p, b.cols);
+  for (const int64_t p : internal::row_products(a, b)) sum += std::min(p, b.cols);
   return sum;
 }
 
@@ -368,46 +257,104 @@ Bytes csr_bytes(int64_t rows, int64_t nnz) {
 }
 
 template <class T>
-Result<Csr<T>> spgemm(const Csr<T>& a, const Csr<T>& b, const SpgemmOptions& options) {
+Bytes spgemm_workspace_bound(const Csr<T>& a, const Csr<T>& b, SpgemmAlgo algo, int threads) {
+  if (algo == SpgemmAlgo::kAuto) algo = choose_spgemm_algo(a, b).algo;
+  const int64_t t = threads;
+  const auto value = static_cast<int64_t>(sizeof(T));
+  const auto index = static_cast<int64_t>(sizeof(Index));
+  // Per-row products and bounds are shared by all kernels.
+  const int64_t shared = 8 * (a.rows + 1) + 8 * (t + 1);
+  int64_t max_row = 0;
+  for (const int64_t p : internal::row_products(a, b)) max_row = std::max(max_row, std::min(p, b.cols));
+  const int64_t table = 2 * static_cast<int64_t>(std::bit_ceil(static_cast<uint64_t>(std::max<int64_t>(1, max_row))));
+  switch (algo) {
+    case SpgemmAlgo::kReference: return B(shared + max_row * 16 + 16 * 64);
+    case SpgemmAlgo::kSpa: return B(shared + t * (b.cols * (4 + value) + 8 * max_row));
+    case SpgemmAlgo::kHash: return B(shared + t * 2 * (table * (index + value) + 8 * max_row));
+    case SpgemmAlgo::kHeap: {
+      int64_t max_len = 0;
+      for (int64_t i = 0; i < a.rows; ++i) max_len = std::max(max_len, a.row_nnz(i));
+      return B(shared + t * max_len * 32);
+    }
+    case SpgemmAlgo::kInner: return csr_bytes<T>(b.cols, b.nnz()) + B(shared + 4 * b.cols + t * a.cols * 12);
+    case SpgemmAlgo::kOuter:
+      return csr_bytes<T>(a.cols, a.nnz()) + B(shared + t * (b.cols * (4 + value) + (int64_t{1} << 20) * 16 + 8 * a.rows));
+    case SpgemmAlgo::kAces:
+    case SpgemmAlgo::kAuto:
+      return B(shared + t * (b.cols * (4 + value) + 2 * (4 * table * (index + value) + 8 * max_row) + 16 * 65536));
+  }
+  return B(shared);
+}
+
+template <class T>
+Result<Csr<T>> spgemm(const Csr<T>& a, const Csr<T>& b, const SpgemmOptions& options, SpgemmStats* stats) {
+  MLSYS_CHECK(stats != nullptr);
   if (a.cols != b.rows) {
     return invalid_input("inner dimensions differ: A is " + std::to_string(a.rows) + " x " + std::to_string(a.cols) +
                          ", B is " + std::to_string(b.rows) + " x " + std::to_string(b.cols));
   }
   if (options.threads < 1) return invalid_input("threads must be >= 1, got " + std::to_string(options.threads));
-  const std::vector<int64_t> products = row_products(a, b);
+  *stats = SpgemmStats{};
+  SpgemmAlgo algo = options.algo == SpgemmAlgo::kAuto ? choose_spgemm_algo(a, b).algo : options.algo;
+  stats->algo = algo;
   if (options.max_output_bytes) {
-    int64_t bound = 0;
-    for (const int64_t p : products) bound += std::min(p, b.cols);
-    Bytes need = csr_bytes<T>(a.rows, bound);
-    std::string what = "C may need up to " + format_bytes(need) + " (" + std::to_string(bound) + " entries)";
-    if (options.algo == SpgemmAlgo::kSpa) {
-      // The dense accumulator holds a stamp and a value per column of B in every thread.
-      const Bytes workspace = B(options.threads * b.cols * static_cast<int64_t>(sizeof(int64_t) + sizeof(T)));
-      need = need + workspace;
-      what += " plus " + format_bytes(workspace) + " of dense accumulators";
-    }
-    if (need > *options.max_output_bytes) {
-      return unsupported("product too large: " + what + ", above the limit of " + format_bytes(*options.max_output_bytes),
+    const int64_t bound = nnz_upper_bound(a, b);
+    const Bytes c_bytes = csr_bytes<T>(a.rows, bound);
+    const Bytes workspace = spgemm_workspace_bound(a, b, algo, options.threads);
+    if (c_bytes + workspace > *options.max_output_bytes) {
+      return unsupported("product too large: C may need up to " + format_bytes(c_bytes) + " (" + std::to_string(bound) +
+                             " entries) plus " + format_bytes(workspace) + " of " + std::string(to_string(algo)) +
+                             " workspace, above the limit of " + format_bytes(*options.max_output_bytes),
                          "raise the memory limit, use --algo hash, or multiply smaller blocks");
     }
   }
+  if (algo == SpgemmAlgo::kReference) return reference(a, b);
+  if (algo == SpgemmAlgo::kInner) return internal::inner_product(a, b, options.threads, *stats);
+
+  const std::vector<int64_t> products = internal::row_products(a, b);
   const int parts = static_cast<int>(std::clamp<int64_t>(options.threads, 1, std::max<int64_t>(a.rows, 1)));
-  const std::vector<int64_t> bounds = partition_rows(products, parts);
-  switch (options.algo) {
-    case SpgemmAlgo::kReference: return reference(a, b);
-    case SpgemmAlgo::kSpa: return two_phase<T, SpaKernel<T>>(a, b, bounds, [&] { return SpaKernel<T>(a, b); });
+  const std::vector<int64_t> bounds = internal::partition_rows(products, parts);
+  const Bytes shared = B(static_cast<int64_t>((products.capacity() + bounds.capacity()) * sizeof(int64_t)));
+  Csr<T> c = empty_csr<T>(a.rows, b.cols);
+  Bytes used;
+  switch (algo) {
+    case SpgemmAlgo::kSpa:
+      used = two_phase(a, products, bounds, c, [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kDense); });
+      break;
     case SpgemmAlgo::kHash:
-      return two_phase<T, HashKernel<T>>(a, b, bounds, [&] { return HashKernel<T>(a, b, products); });
-    case SpgemmAlgo::kHeap: return two_phase<T, HeapKernel<T>>(a, b, bounds, [&] { return HeapKernel<T>(a, b); });
+      used = two_phase(a, products, bounds, c, [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kHash); });
+      break;
+    case SpgemmAlgo::kHeap: used = two_phase(a, products, bounds, c, [&] { return HeapKernel<T>(a, b); }); break;
+    case SpgemmAlgo::kOuter:
+      used = symbolic(a, products, bounds, c, [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kAuto); });
+      internal::outer_numeric(a, b, products, bounds, c, *stats);
+      used = std::max(used, stats->workspace);
+      break;
+    case SpgemmAlgo::kAces:
+      used = symbolic(a, products, bounds, c, [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kAuto); });
+      internal::aces_numeric(a, b, products, bounds, options, c, *stats);
+      used = std::max(used, stats->workspace);
+      break;
+    default: return Error(ErrorCode::kInternal, "unhandled SpGEMM algorithm");
   }
-  return Error(ErrorCode::kInternal, "unhandled SpGEMM algorithm");
+  stats->workspace = used + shared;
+  return c;
 }
 
-#define MLSYS_SPGEMM_INSTANTIATE(T)                                              \
-  template int64_t multiplications<T>(const Csr<T>&, const Csr<T>&);            \
-  template int64_t nnz_upper_bound<T>(const Csr<T>&, const Csr<T>&);            \
-  template Bytes csr_bytes<T>(int64_t, int64_t);                                \
-  template Result<Csr<T>> spgemm<T>(const Csr<T>&, const Csr<T>&, const SpgemmOptions&);
+template <class T>
+Result<Csr<T>> spgemm(const Csr<T>& a, const Csr<T>& b, const SpgemmOptions& options) {
+  SpgemmStats stats;
+  return spgemm(a, b, options, &stats);
+}
+
+#define MLSYS_SPGEMM_INSTANTIATE(T)                                                                    \
+  template int64_t multiplications<T>(const Csr<T>&, const Csr<T>&);                                  \
+  template int64_t nnz_upper_bound<T>(const Csr<T>&, const Csr<T>&);                                  \
+  template Bytes csr_bytes<T>(int64_t, int64_t);                                                      \
+  template Bytes spgemm_workspace_bound<T>(const Csr<T>&, const Csr<T>&, SpgemmAlgo, int);            \
+  template AlgoChoice choose_spgemm_algo<T>(const Csr<T>&, const Csr<T>&);                            \
+  template Result<Csr<T>> spgemm<T>(const Csr<T>&, const Csr<T>&, const SpgemmOptions&);              \
+  template Result<Csr<T>> spgemm<T>(const Csr<T>&, const Csr<T>&, const SpgemmOptions&, SpgemmStats*);
 MLSYS_SPGEMM_INSTANTIATE(double)
 MLSYS_SPGEMM_INSTANTIATE(float)
 #undef MLSYS_SPGEMM_INSTANTIATE

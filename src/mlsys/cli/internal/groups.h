@@ -16,7 +16,10 @@ std::vector<Command> coll_peers_commands();  // coll peers (schedules)
 std::vector<Command> coll_paths_commands();  // coll paths (TCCL)
 std::vector<Command> coll_run_commands();    // coll run (real MPI)
 std::vector<Command> coll_sim_commands();    // coll sim (analytic / flow timing)
-std::vector<Command> sparse_commands();  // sparse spgemm
+std::vector<Command> serve_commands();  // serve sim, serve capacity, serve place
+std::vector<Command> sparse_commands();  // sparse spgemm, sparse bench
+std::vector<Command> train_commands();   // train sim, train plan
+std::vector<Command> model_commands();  // model list, model show
 
 /// --topology SPEC, shared by every command that runs on a topology.
 const OptionSpec& topology_option();

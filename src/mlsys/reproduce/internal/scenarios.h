@@ -9,5 +9,14 @@ Result<ScenarioReport> run_engine_scenario(const ScenarioOptions& options);
 Result<ScenarioReport> run_flow_scenario(const ScenarioOptions& options);
 Result<ScenarioReport> run_tccl_scenario(const ScenarioOptions& options);
 Result<ScenarioReport> run_swing_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_aceso_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_adapipe_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_sarathi_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_distserve_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_vtc_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_aces_scenario(const ScenarioOptions& options);
+
+Result<ScenarioReport> run_megatron_scenario(const ScenarioOptions& options);
+Result<ScenarioReport> run_megascale_scenario(const ScenarioOptions& options);
 
 }  // namespace mlsys::reproduce

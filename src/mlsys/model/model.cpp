@@ -236,6 +236,23 @@ std::vector<ModelSpec> build_zoo() {
                     16384, 126, 128, 8, 53248, 128256, 131072,
                     {"llama-3.1-405b", "meta-llama-3.1-405b", "llama3-405b"}));
 
+  // Models the serving papers evaluate: Mistral-7B and Yi-34B (Sarathi-Serve), OPT (DistServe).
+  z.push_back(llama("mistral-7b", "Mistral-7B-Instruct-v0.2",
+                    "mistralai/Mistral-7B-Instruct-v0.2 config.json (no sliding window) [recalled]", 4096, 32,
+                    32, 8, 14336, 32000, 32768, {"mistral-7b-instruct", "mistral-7b-v0.2"}));
+  z.push_back(llama("yi-34b", "Yi-34B", "01-ai/Yi-34B config.json [recalled]", 7168, 60, 56, 8, 20480, 64000,
+                    4096, {"yi-34b-chat"}));
+  for (const auto& [name, display, hidden, layers, heads] :
+       {std::tuple{"opt-13b", "OPT-13B", 5120, 40, 40}, std::tuple{"opt-66b", "OPT-66B", 9216, 64, 72}}) {
+    // OPT: learned positions, LayerNorm, biases, tied head, ReLU MLP (same shapes and FLOPs as GELU).
+    ModelSpec m = gpt(name, display, std::string("facebook/") + name + " config.json (OPT paper Table 1) [recalled]",
+                      hidden, layers, heads, {std::string("facebook/") + name});
+    m.architecture = "opt";
+    m.vocab = 50272;
+    m.dropout = false;
+    z.push_back(m);
+  }
+
   ModelSpec mixtral = llama("mixtral-8x7b", "Mixtral 8x7B",
                             "mistralai/Mixtral-8x7B-Instruct-v0.1 config.json (copied)", 4096, 32, 32,
                             8, 14336, 32000, 32768, {"mixtral", "mixtral-8x7b-v0.1", "mixtral-8x7b-instruct"});

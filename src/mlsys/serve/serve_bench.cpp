@@ -10,8 +10,8 @@
 
 #include "mlsys/core/rng.h"
 #include "mlsys/hw/catalog.h"
+#include "mlsys/model/model.h"
 #include "mlsys/serve/memory_planner.h"
-#include "mlsys/serve/serving_models.h"
 #include "mlsys/serve/simulator.h"
 
 namespace mlsys::serve {
@@ -24,10 +24,11 @@ double peak_rss_mib() {
 }
 
 SimConfig llama_sarathi(int64_t replicas) {
-  const model::ModelSpec spec = *resolve_serving_model("llama2-7b");
+  const model::ModelSpec spec = *model::resolve_model("llama2-7b");
   const hw::GpuSpec gpu = *hw::find_gpu("a100-80g");
   auto time = make_roofline_batch_time(spec, gpu, {});
-  SimConfig c{.scheduler = SchedulerKind::kSarathi, .replicas = replicas,
+  SimConfig c{.scheduler = SchedulerKind::kSarathi,
+              .replicas = replicas,
               .time = std::shared_ptr<const BatchTimeModel>(std::move(*time)),
               .num_blocks = plan_kv_cache(spec, gpu.hbm_capacity, {})->num_blocks};
   return c;
@@ -62,7 +63,8 @@ void BM_MillionRequestsSarathi8Replicas(benchmark::State& state) {
     t += rng.exponential(8 * 3.0);
     const int64_t prompt = std::clamp<int64_t>(std::llround(rng.lognormal(std::log(512.0), 0.8)), 8, 3000);
     const int64_t output = std::clamp<int64_t>(std::llround(rng.lognormal(std::log(128.0), 0.8)), 1, 1000);
-    w.requests.push_back({.id = i, .arrival = from_seconds(t), .prompt_tokens = prompt, .output_tokens = output});
+    w.requests.push_back(
+        {.id = i, .arrival = from_seconds(t), .prompt_tokens = prompt, .output_tokens = output});
   }
   const SimConfig c = llama_sarathi(8);
   SimResult last;

@@ -8,15 +8,19 @@
 
 #include "mlsys/core/rng.h"
 #include "mlsys/hw/catalog.h"
+#include "mlsys/model/model.h"
 #include "mlsys/serve/batch_time.h"
 #include "mlsys/serve/memory_planner.h"
-#include "mlsys/serve/serving_models.h"
 
 namespace mlsys::serve {
 namespace {
 
 Request req(int64_t id, double arrival_s, int64_t prompt, int64_t output, int64_t client = 0) {
-  return Request{.id = id, .arrival = sec(arrival_s), .prompt_tokens = prompt, .output_tokens = output, .client = client};
+  return Request{.id = id,
+                 .arrival = sec(arrival_s),
+                 .prompt_tokens = prompt,
+                 .output_tokens = output,
+                 .client = client};
 }
 
 Workload make(std::vector<Request> rs, int64_t clients = 1) {
@@ -30,7 +34,8 @@ std::shared_ptr<const BatchTimeModel> constant_time(double t_ms) {
 }
 
 SimConfig config(SchedulerKind kind, int64_t blocks, double t_ms = 10) {
-  SimConfig c{.scheduler = kind, .time = constant_time(t_ms), .num_blocks = blocks, .record_iterations = true};
+  SimConfig c{
+      .scheduler = kind, .time = constant_time(t_ms), .num_blocks = blocks, .record_iterations = true};
   c.options.watermark = 0;
   return c;
 }
@@ -84,7 +89,8 @@ TEST(FittedBatchTime, DistServeOpt13bPrefillOf512TokensIs72Ms) {
   ASSERT_TRUE(spec.ok());
   BatchShape b;
   b.add_prefill(512, 0);
-  EXPECT_NEAR(make_fitted_batch_time(*spec)->stage_time(b) / ms(1), 18.1025 + 0.10191 * 512 + 7.1223e-6 * 512 * 512, 0.01);
+  EXPECT_NEAR(make_fitted_batch_time(*spec)->stage_time(b) / ms(1),
+              18.1025 + 0.10191 * 512 + 7.1223e-6 * 512 * 512, 0.01);
 }
 
 TEST(FittedBatchTime, DistServeDecodeSwitchesRegimeAtThreshold) {
@@ -94,7 +100,8 @@ TEST(FittedBatchTime, DistServeDecodeSwitchesRegimeAtThreshold) {
   for (int i = 0; i < 95; ++i) large.add_decode(100);
   EXPECT_NEAR(small.decode_context * 6.269356524350583e-4 + 19.934702624895458 + 94 * 0.03850697740828398,
               m->stage_time(small) / ms(1), 1e-3);
-  EXPECT_NEAR(7.1661889468253595 + 9500 * 5.798000403396046e-4 + 95 * 0.15831096191764046, m->stage_time(large) / ms(1), 1e-3);
+  EXPECT_NEAR(7.1661889468253595 + 9500 * 5.798000403396046e-4 + 95 * 0.15831096191764046,
+              m->stage_time(large) / ms(1), 1e-3);
 }
 
 TEST(FittedBatchTime, UnknownDistServeProfileListsKnownOnes) {
@@ -116,7 +123,7 @@ TEST(FitPrefill, RecoversExactQuadratic) {
 TEST(FitPrefill, RejectsTooFewPoints) { EXPECT_FALSE(fit_prefill({{1, 1.0}, {2, 2.0}}).ok()); }
 
 TEST(RooflineBatchTime, DecodeTimeGrowsWithContext) {
-  auto spec = resolve_serving_model("llama2-7b");
+  auto spec = model::resolve_model("llama2-7b");
   ASSERT_TRUE(spec.ok());
   auto m = make_roofline_batch_time(*spec, *hw::find_gpu("a100-80g"), {});
   ASSERT_TRUE(m.ok()) << m.error().to_string();
@@ -129,7 +136,7 @@ TEST(RooflineBatchTime, DecodeTimeGrowsWithContext) {
 }
 
 TEST(RooflineBatchTime, TensorParallelismShortensALongPrefill) {
-  auto spec = *resolve_serving_model("llama2-7b");
+  auto spec = *model::resolve_model("llama2-7b");
   auto tp1 = make_roofline_batch_time(spec, *hw::find_gpu("a100-80g"), {.tp = 1});
   auto tp2 = make_roofline_batch_time(spec, *hw::find_gpu("a100-80g"), {.tp = 2});
   BatchShape b;
@@ -139,7 +146,7 @@ TEST(RooflineBatchTime, TensorParallelismShortensALongPrefill) {
 }
 
 TEST(RooflineBatchTime, RejectsTpNotDividingHeads) {
-  auto spec = *resolve_serving_model("llama2-7b");
+  auto spec = *model::resolve_model("llama2-7b");
   auto m = make_roofline_batch_time(spec, *hw::find_gpu("a100-80g"), {.tp = 3});
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().where().file, "--tp");
@@ -148,28 +155,28 @@ TEST(RooflineBatchTime, RejectsTpNotDividingHeads) {
 // ---- memory planner ----------------------------------------------------------------------------
 
 TEST(MemoryPlanner, VidurLlama2_7bOnA100Gives7424Blocks) {
-  auto plan = plan_kv_cache(*resolve_serving_model("llama2-7b"), GiB(80), {.tp = 1, .max_tokens = 4096});
+  auto plan = plan_kv_cache(*model::resolve_model("llama2-7b"), GiB(80), {.tp = 1, .max_tokens = 4096});
   ASSERT_TRUE(plan.ok()) << plan.error().to_string();
   EXPECT_EQ(plan->max_batch, 29);
   EXPECT_EQ(plan->num_blocks, 7424);
 }
 
 TEST(MemoryPlanner, VidurLlama2_70bTp4Gives32768Blocks) {
-  auto plan = plan_kv_cache(*resolve_serving_model("llama2-70b"), GiB(80), {.tp = 4, .max_tokens = 4096});
+  auto plan = plan_kv_cache(*model::resolve_model("llama2-70b"), GiB(80), {.tp = 4, .max_tokens = 4096});
   ASSERT_TRUE(plan.ok()) << plan.error().to_string();
   EXPECT_EQ(plan->max_batch, 128);
   EXPECT_EQ(plan->num_blocks, 32768);
 }
 
 TEST(MemoryPlanner, ModelThatDoesNotFitShowsTheArithmetic) {
-  auto plan = plan_kv_cache(*resolve_serving_model("llama2-70b"), GiB(80), {.tp = 1});
+  auto plan = plan_kv_cache(*model::resolve_model("llama2-70b"), GiB(80), {.tp = 1});
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.error().message().find("weights"), std::string::npos);
   EXPECT_NE(plan.error().message().find("GiB"), std::string::npos);
 }
 
 TEST(MemoryPlanner, VllmModeLeavesFewerBlocksThanVidurForTheSameGpu) {
-  auto spec = *resolve_serving_model("llama2-7b");
+  auto spec = *model::resolve_model("llama2-7b");
   auto vidur = plan_kv_cache(spec, GiB(80), {});
   auto vllm = plan_kv_cache(spec, GiB(80), {.mode = MemoryPlanMode::kVllm});
   ASSERT_TRUE(vllm.ok());
@@ -201,7 +208,8 @@ TEST(SarathiScheduler, ChunksANewPromptIntoTheBudgetLeftByDecodes) {
 TEST(SarathiScheduler, NoIterationExceedsTheTokenBudget) {
   std::vector<Request> rs;
   RngStream rng(1, "test");
-  for (int i = 0; i < 200; ++i) rs.push_back(req(i, i * 0.01, rng.uniform_int(1, 3000), rng.uniform_int(1, 200)));
+  for (int i = 0; i < 200; ++i)
+    rs.push_back(req(i, i * 0.01, rng.uniform_int(1, 3000), rng.uniform_int(1, 200)));
   SimConfig c = config(SchedulerKind::kSarathi, 4000);
   c.options.token_budget = 256;
   auto r = simulate(make(rs), c);
@@ -216,7 +224,8 @@ TEST(VllmScheduler, NeverMixesPrefillAndDecode) {
   auto r = simulate(make(rs), config(SchedulerKind::kVllm, 2000));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->finished, 50);
-  for (const IterationRecord& it : r->iterations_log) EXPECT_TRUE(it.prefill_requests == 0 || it.decode_requests == 0);
+  for (const IterationRecord& it : r->iterations_log)
+    EXPECT_TRUE(it.prefill_requests == 0 || it.decode_requests == 0);
 }
 
 TEST(VllmScheduler, PreemptsTheLatestArrivalWhenBlocksRunOut) {
@@ -263,7 +272,8 @@ TEST(OrcaScheduler, NeverPreemptsAndMixesPrefillsWithDecodes) {
   EXPECT_EQ(r->preemptions, 0);
   EXPECT_EQ(r->finished, 40);
   bool mixed = false;
-  for (const IterationRecord& it : r->iterations_log) mixed = mixed || (it.prefill_requests > 0 && it.decode_requests > 0);
+  for (const IterationRecord& it : r->iterations_log)
+    mixed = mixed || (it.prefill_requests > 0 && it.decode_requests > 0);
   EXPECT_TRUE(mixed);
 }
 
@@ -283,7 +293,8 @@ TEST(FasterTransformerScheduler, AdmitsNothingWhileABatchIsUnfinished) {
 // Tracks, for every pair of clients, the service each received while both were backlogged.
 class PairService final : public SimObserver {
  public:
-  explicit PairService(int clients) : n_(clients), backlogged_(clients, false), served_(clients, 0.0), mark_(clients * clients, 0.0) {}
+  explicit PairService(int clients)
+      : n_(clients), backlogged_(clients, false), served_(clients, 0.0), mark_(clients * clients, 0.0) {}
   void on_service(int64_t client, double w, Time) override {
     served_[client] += w;
     update();
@@ -317,7 +328,8 @@ Workload overload(uint64_t seed, int clients, int64_t max_in, int64_t max_out) {
   double t = 0;
   for (int i = 0; i < 400; ++i) {
     t += rng.exponential(200.0);
-    rs.push_back(req(i, t, rng.uniform_int(1, max_in), rng.uniform_int(1, max_out), rng.uniform_int(0, clients - 1)));
+    rs.push_back(
+        req(i, t, rng.uniform_int(1, max_in), rng.uniform_int(1, max_out), rng.uniform_int(0, clients - 1)));
   }
   return make(rs, clients);
 }
@@ -347,7 +359,8 @@ Workload late_comer() {
   for (int i = 0; i < 300; ++i) rs.push_back(req(id++, i * 0.01, 32, 8, 0));
   for (int i = 0; i < 300; ++i) rs.push_back(req(id++, 3.0 + i * 0.001, 32, 8, 1));
   for (int i = 0; i < 300; ++i) rs.push_back(req(id++, 3.0 + i * 0.001, 32, 8, 0));
-  std::stable_sort(rs.begin(), rs.end(), [](const Request& a, const Request& b) { return a.arrival < b.arrival; });
+  std::stable_sort(rs.begin(), rs.end(),
+                   [](const Request& a, const Request& b) { return a.arrival < b.arrival; });
   for (size_t i = 0; i < rs.size(); ++i) rs[i].id = static_cast<int64_t>(i);
   return make(rs, 2);
 }
@@ -428,11 +441,14 @@ TEST(DistServe, MovesEveryKvCacheAndFinishesAll) {
   std::vector<Request> rs;
   for (int i = 0; i < 100; ++i) rs.push_back(req(i, i * 0.02, 500, 50));
   SimConfig c{.scheduler = SchedulerKind::kDistServe};
-  c.distserve = {.prefill_instances = 1, .decode_instances = 2,
+  c.distserve = {.prefill_instances = 1,
+                 .decode_instances = 2,
                  .prefill_time = make_fitted_batch_time(*distserve_spec("opt-13b", 2, 1)),
                  .decode_time = make_fitted_batch_time(*distserve_spec("opt-13b", 1, 1)),
-                 .prefill_blocks = 10000, .decode_blocks = 10000,
-                 .kv_bytes_per_token = kv_bytes(*resolve_serving_model("opt-13b"), 1), .kv_link = GBps(1)};
+                 .prefill_blocks = 10000,
+                 .decode_blocks = 10000,
+                 .kv_bytes_per_token = kv_bytes(*model::resolve_model("opt-13b"), 1),
+                 .kv_link = GBps(1)};
   auto r = simulate(make(rs), c);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->finished, 100);

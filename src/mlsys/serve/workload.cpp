@@ -17,7 +17,6 @@
 #include "mlsys/core/json_reader.h"
 #include "mlsys/core/strings.h"
 
-
 namespace mlsys::serve {
 namespace {
 
@@ -103,8 +102,9 @@ Result<std::vector<Param>> split_params(std::string_view spec, std::string_view 
       params.back().value += ",";
       params.back().value += piece;
     } else if (known) {
-      return invalid_input("workload spec '" + std::string(spec) + "': key '" + std::string(key) +
-                           "' needs a value", "write " + std::string(key) + "=VALUE");
+      return invalid_input(
+          "workload spec '" + std::string(spec) + "': key '" + std::string(key) + "' needs a value",
+          "write " + std::string(key) + "=VALUE");
     } else {
       return spec_key_error(spec, key, keys);
     }
@@ -116,8 +116,8 @@ Result<std::vector<Param>> split_params(std::string_view spec, std::string_view 
 Result<double> param_number(std::string_view spec, const Param& p) {
   const std::optional<double> v = to_double(p.value);
   if (!v) {
-    return invalid_input("workload spec '" + std::string(spec) + "': " + p.key + ": expected a number, got '" +
-                         p.value + "'");
+    return invalid_input("workload spec '" + std::string(spec) + "': " + p.key +
+                         ": expected a number, got '" + p.value + "'");
   }
   return *v;
 }
@@ -142,7 +142,8 @@ Error range_error(std::string_view spec, std::string_view key, std::string_view 
 std::optional<std::string> shipped_file(std::string_view name) {
   if (name == "azure-code") return data_dir() + "/serve/AzureLLMInferenceTrace_code.csv.gz";
   if (name == "azure-conv") return data_dir() + "/serve/AzureLLMInferenceTrace_conv.csv.gz";
-  if (name == "arxiv") return data_dir() + "/serve/arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv.gz";
+  if (name == "arxiv")
+    return data_dir() + "/serve/arxiv_summarization_stats_llama2_tokenizer_filtered_v2.csv.gz";
   return std::nullopt;
 }
 
@@ -210,14 +211,14 @@ struct RawTrace {
   std::vector<Request> requests;  // client: raw id in order of first appearance in the file
   bool sorted = true;
   int64_t skipped = 0;
-  int64_t trace_clients = 0;      // 0: the trace has no client ids
-  bool rebase = true;             // traces start at their first arrival; generators at 0
+  int64_t trace_clients = 0;  // 0: the trace has no client ids
+  bool rebase = true;         // traces start at their first arrival; generators at 0
 };
 
 Error token_error(std::string_view column, int64_t value, Location where) {
-  return invalid_input("column '" + std::string(column) + "': expected a token count >= 1, got " +
-                           std::to_string(value),
-                       "", std::move(where));
+  return invalid_input(
+      "column '" + std::string(column) + "': expected a token count >= 1, got " + std::to_string(value), "",
+      std::move(where));
 }
 
 void add_row(RawTrace& raw, Request r) {
@@ -244,7 +245,8 @@ Result<RawTrace> read_csv_trace(CsvReader& csv, bool skip_bad_rows) {
   const std::string& name = csv.name();
   CsvFormat format;
   std::string time_col, prompt_col, output_col;
-  if (csv.column_index("TIMESTAMP") && csv.column_index("ContextTokens") && csv.column_index("GeneratedTokens")) {
+  if (csv.column_index("TIMESTAMP") && csv.column_index("ContextTokens") &&
+      csv.column_index("GeneratedTokens")) {
     format = CsvFormat::kAzure;
     time_col = "TIMESTAMP", prompt_col = "ContextTokens", output_col = "GeneratedTokens";
   } else if (csv.column_index("arrived_at") && csv.column_index("num_prefill_tokens") &&
@@ -252,10 +254,10 @@ Result<RawTrace> read_csv_trace(CsvReader& csv, bool skip_bad_rows) {
     format = CsvFormat::kVidur;
     time_col = "arrived_at", prompt_col = "num_prefill_tokens", output_col = "num_decode_tokens";
   } else if (csv.column_index("num_prefill_tokens") && csv.column_index("num_decode_tokens")) {
-    return invalid_input("'" + name + "' has lengths but no arrival times (no 'arrived_at' column)",
-                         "use it as a length distribution: poisson:rate=R,prompt=file:" + name +
-                             ",output=file:" + name,
-                         Location{name, 1});
+    return invalid_input(
+        "'" + name + "' has lengths but no arrival times (no 'arrived_at' column)",
+        "use it as a length distribution: poisson:rate=R,prompt=file:" + name + ",output=file:" + name,
+        Location{name, 1});
   } else {
     return invalid_input("'" + name + "' is not a known request trace: columns " + join(csv.header(), ","),
                          "expected Azure (TIMESTAMP,ContextTokens,GeneratedTokens) or Vidur "
@@ -279,23 +281,25 @@ Result<RawTrace> read_csv_trace(CsvReader& csv, bool skip_bad_rows) {
       MLSYS_ASSIGN_OR_RETURN(std::string_view ts, row.get(time_col));
       const std::optional<int64_t> ns = parse_wall_clock_ns(ts);
       if (!ns) {
-        return invalid_input("column 'TIMESTAMP': expected YYYY-MM-DD HH:MM:SS[.fraction], got '" +
-                                 std::string(ts) + "'",
-                             "", row.location());
+        return invalid_input(
+            "column 'TIMESTAMP': expected YYYY-MM-DD HH:MM:SS[.fraction], got '" + std::string(ts) + "'", "",
+            row.location());
       }
       r.arrival = Time::from_ns(*ns);
     } else {
       MLSYS_ASSIGN_OR_RETURN(double s, row.get_double(time_col));
       if (s < 0 || s > kMaxTraceSeconds) {
-        return invalid_input("column 'arrived_at': expected seconds in [0, 1e9], got " + format_shortest(s), "",
-                             row.location());
+        return invalid_input("column 'arrived_at': expected seconds in [0, 1e9], got " + format_shortest(s),
+                             "", row.location());
       }
       r.arrival = from_seconds(s);
     }
     MLSYS_ASSIGN_OR_RETURN(r.prompt_tokens, row.get_int64(prompt_col));
-    if (r.prompt_tokens < 1 || r.prompt_tokens > kMaxTokens) return token_error(prompt_col, r.prompt_tokens, row.location());
+    if (r.prompt_tokens < 1 || r.prompt_tokens > kMaxTokens)
+      return token_error(prompt_col, r.prompt_tokens, row.location());
     MLSYS_ASSIGN_OR_RETURN(r.output_tokens, row.get_int64(output_col));
-    if (r.output_tokens < 1 || r.output_tokens > kMaxTokens) return token_error(output_col, r.output_tokens, row.location());
+    if (r.output_tokens < 1 || r.output_tokens > kMaxTokens)
+      return token_error(output_col, r.output_tokens, row.location());
     if (client_col) {
       MLSYS_ASSIGN_OR_RETURN(std::string_view c, row.get(*client_col));
       r.client = clients.id(trim_blanks(c));
@@ -404,9 +408,11 @@ Result<RawTrace> read_jsonl_trace(LineSource& lines, bool skip_bad_rows) {
     }
     r.arrival = from_seconds(ts_ms * 1e-3);
     MLSYS_ASSIGN_OR_RETURN(r.prompt_tokens, v.get_int64("input_length"));
-    if (r.prompt_tokens < 1 || r.prompt_tokens > kMaxTokens) return token_error("input_length", r.prompt_tokens, {});
+    if (r.prompt_tokens < 1 || r.prompt_tokens > kMaxTokens)
+      return token_error("input_length", r.prompt_tokens, {});
     MLSYS_ASSIGN_OR_RETURN(r.output_tokens, v.get_int64("output_length"));
-    if (r.output_tokens < 1 || r.output_tokens > kMaxTokens) return token_error("output_length", r.output_tokens, {});
+    if (r.output_tokens < 1 || r.output_tokens > kMaxTokens)
+      return token_error("output_length", r.output_tokens, {});
     if (const Value* c = v.find("client")) {
       if (c->is_string()) {
         r.client = clients.id(*c->as_string());
@@ -468,7 +474,8 @@ Result<ClientRule> parse_client_rule(std::string_view text) {
     if (comma != std::string_view::npos) {
       const std::string_view rest = body.substr(comma + 1);
       body = body.substr(0, comma);
-      if (rest.substr(0, 2) != "s=") return bad("unknown key '" + std::string(rest.substr(0, rest.find('='))) + "'");
+      if (rest.substr(0, 2) != "s=")
+        return bad("unknown key '" + std::string(rest.substr(0, rest.find('='))) + "'");
       const std::optional<double> s = to_double(rest.substr(2));
       if (!s || *s <= 0) return bad("s must be a number > 0");
       rule.s = *s;
@@ -485,7 +492,8 @@ Result<ClientRule> parse_client_rule(std::string_view text) {
 // ---------------------------------------------------------------------------------------------
 // Generators.
 
-Result<RawTrace> generate(std::string_view spec, bool gamma, std::string_view body, const WorkloadOptions& options) {
+Result<RawTrace> generate(std::string_view spec, bool gamma, std::string_view body,
+                          const WorkloadOptions& options) {
   static const std::vector<std::string> kPoissonKeys = {"rate", "n", "prompt", "output"};
   static const std::vector<std::string> kGammaKeys = {"rate", "cv", "n", "prompt", "output"};
   static const std::vector<std::string> kDistKeys = {"prompt", "output"};
@@ -542,7 +550,8 @@ Result<RawTrace> generate(std::string_view spec, bool gamma, std::string_view bo
     r.arrival = from_seconds(t);
     if (!n && r.arrival >= window_end) break;
     if (paired) {
-      const auto row = static_cast<size_t>(lengths.uniform_int(0, static_cast<int64_t>(prompt.file_rows()) - 1));
+      const auto row =
+          static_cast<size_t>(lengths.uniform_int(0, static_cast<int64_t>(prompt.file_rows()) - 1));
       r.prompt_tokens = prompt.file_value(row);
       r.output_tokens = output.file_value(row);
     } else {
@@ -554,8 +563,9 @@ Result<RawTrace> generate(std::string_view spec, bool gamma, std::string_view bo
     if (!n && options.max_requests > 0 && in_window >= options.max_requests) break;
   }
   if (!n && bounded && static_cast<int64_t>(raw.requests.size()) >= kMaxGeneratedRequests) {
-    return invalid_input("workload spec '" + std::string(spec) + "' would generate more than 100,000,000 requests",
-                         "set n=, max_requests or a shorter window");
+    return invalid_input(
+        "workload spec '" + std::string(spec) + "' would generate more than 100,000,000 requests",
+        "set n=, max_requests or a shorter window");
   }
   return raw;
 }
@@ -566,7 +576,8 @@ Result<RawTrace> generate(std::string_view spec, bool gamma, std::string_view bo
 Result<Workload> finish(RawTrace raw, std::string name, const WorkloadOptions& options) {
   std::vector<Request>& rs = raw.requests;
   if (!raw.sorted) {
-    std::stable_sort(rs.begin(), rs.end(), [](const Request& a, const Request& b) { return a.arrival < b.arrival; });
+    std::stable_sort(rs.begin(), rs.end(),
+                     [](const Request& a, const Request& b) { return a.arrival < b.arrival; });
   }
   const Time origin = raw.rebase && !rs.empty() ? rs.front().arrival : Time::zero();
   const Time span = rs.empty() ? Time::zero() : rs.back().arrival - origin;
@@ -587,8 +598,9 @@ Result<Workload> finish(RawTrace raw, std::string name, const WorkloadOptions& o
   rs.resize(kept);
   rs.shrink_to_fit();
   if (rs.empty()) {
-    return invalid_input("workload '" + name + "' has no requests in the window [" + format_time(options.start) +
-                             ", " + (window_end == Time::max() ? std::string("end") : format_time(window_end)) + ")",
+    return invalid_input("workload '" + name + "' has no requests in the window [" +
+                             format_time(options.start) + ", " +
+                             (window_end == Time::max() ? std::string("end") : format_time(window_end)) + ")",
                          "the trace spans " + format_time(span) + " from its first arrival");
   }
 
@@ -652,7 +664,9 @@ Status check_options(const WorkloadOptions& o) {
   return ok_status();
 }
 
-bool is_jsonl_name(std::string_view name) { return ends_with(name, ".jsonl") || ends_with(name, ".jsonl.gz"); }
+bool is_jsonl_name(std::string_view name) {
+  return ends_with(name, ".jsonl") || ends_with(name, ".jsonl.gz");
+}
 bool is_csv_name(std::string_view name) { return ends_with(name, ".csv") || ends_with(name, ".csv.gz"); }
 
 }  // namespace
@@ -680,8 +694,10 @@ Result<LengthDistribution> LengthDistribution::parse(std::string_view spec, std:
   } else if (kind == "uniform") {
     const size_t sep = body.find(':');
     const std::optional<int64_t> lo = to_int64(body.substr(0, sep));
-    const std::optional<int64_t> hi = sep == std::string_view::npos ? std::nullopt : to_int64(body.substr(sep + 1));
-    if (!lo || !hi || *lo < 1 || *hi < *lo || *hi > kMaxTokens) return bad("expected uniform:A:B with 1 <= A <= B");
+    const std::optional<int64_t> hi =
+        sep == std::string_view::npos ? std::nullopt : to_int64(body.substr(sep + 1));
+    if (!lo || !hi || *lo < 1 || *hi < *lo || *hi > kMaxTokens)
+      return bad("expected uniform:A:B with 1 <= A <= B");
     d.kind_ = Kind::kUniform;
     d.a_ = static_cast<double>(*lo);
     d.b_ = static_cast<double>(*hi);
@@ -702,7 +718,8 @@ Result<LengthDistribution> LengthDistribution::parse(std::string_view spec, std:
     }
     if (max && !(*max >= 1 && *max <= static_cast<double>(kMaxTokens))) return bad("max must be >= 1");
     if (lognormal) {
-      if (!mean || !(*mean >= 1 && *mean <= static_cast<double>(kMaxTokens))) return bad("mean must be given and >= 1");
+      if (!mean || !(*mean >= 1 && *mean <= static_cast<double>(kMaxTokens)))
+        return bad("mean must be given and >= 1");
       if (!(sigma >= 0 && sigma <= 10)) return bad("sigma must be in [0, 10]");
       d.kind_ = Kind::kLognormal;
       // mean is the distribution's mean: E[exp(N(mu, sigma))] = exp(mu + sigma^2 / 2).
@@ -801,7 +818,8 @@ Result<Workload> load_workload(std::string_view spec, const WorkloadOptions& opt
   return invalid_input("unknown workload '" + name + "'", hint);
 }
 
-Result<Workload> parse_workload_text(std::string text, std::string_view name, const WorkloadOptions& options) {
+Result<Workload> parse_workload_text(std::string text, std::string_view name,
+                                     const WorkloadOptions& options) {
   MLSYS_RETURN_IF_ERROR(check_options(options));
   if (is_jsonl_name(name)) {
     LineSource lines = LineSource::from_string(std::move(text), std::string(name));

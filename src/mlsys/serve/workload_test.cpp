@@ -182,20 +182,20 @@ TEST(CsvTrace, NonNumericTokensNameFileAndLine) {
 }
 
 TEST(CsvTrace, ZeroOrNegativeTokensAreErrors) {
-  Result<Workload> zero = parse_workload_text(
-      "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,0\n", "z.csv", {});
+  Result<Workload> zero =
+      parse_workload_text("arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,0\n", "z.csv", {});
   ASSERT_FALSE(zero);
   EXPECT_THAT(zero.error().to_string(), HasSubstr("z.csv:2"));
   EXPECT_THAT(zero.error().to_string(), HasSubstr(">= 1"));
-  Result<Workload> negative = parse_workload_text(
-      "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,1\n1,-5,1\n", "n.csv", {});
+  Result<Workload> negative =
+      parse_workload_text("arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,1\n1,-5,1\n", "n.csv", {});
   ASSERT_FALSE(negative);
   EXPECT_THAT(negative.error().to_string(), HasSubstr("n.csv:3"));
 }
 
 TEST(CsvTrace, NegativeArrivalIsAnError) {
-  Result<Workload> w = parse_workload_text(
-      "arrived_at,num_prefill_tokens,num_decode_tokens\n-1,10,1\n", "a.csv", {});
+  Result<Workload> w =
+      parse_workload_text("arrived_at,num_prefill_tokens,num_decode_tokens\n-1,10,1\n", "a.csv", {});
   ASSERT_FALSE(w);
   EXPECT_THAT(w.error().to_string(), HasSubstr("a.csv:2"));
 }
@@ -210,8 +210,8 @@ TEST(CsvTrace, BadTimestampNamesLine) {
 }
 
 TEST(CsvTrace, ShortRowIsAnError) {
-  Result<Workload> w = parse_workload_text(
-      "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10\n", "s.csv", {});
+  Result<Workload> w =
+      parse_workload_text("arrived_at,num_prefill_tokens,num_decode_tokens\n0,10\n", "s.csv", {});
   ASSERT_FALSE(w);
   EXPECT_THAT(w.error().to_string(), HasSubstr("s.csv:2"));
 }
@@ -241,8 +241,8 @@ TEST(CsvTrace, LengthOnlyFilePointsToTheFileDistribution) {
 
 TEST(CsvTrace, ClientColumnGivesDenseIdsInArrivalOrder) {
   Result<Workload> w = parse_workload_text(
-      "arrived_at,num_prefill_tokens,num_decode_tokens,client\n2,1,1,alice\n0,1,1,bob\n1,1,1,alice\n", "c.csv",
-      {});
+      "arrived_at,num_prefill_tokens,num_decode_tokens,client\n2,1,1,alice\n0,1,1,bob\n1,1,1,alice\n",
+      "c.csv", {});
   ASSERT_TRUE(w);
   EXPECT_EQ(w->clients, 2);
   EXPECT_EQ(w->requests[0].client, 0);  // bob arrives first
@@ -314,7 +314,8 @@ TEST(JsonlTrace, BadJsonNamesFileAndLine) {
 
 TEST(JsonlTrace, MissingKeyNamesKeyAndLine) {
   Result<Workload> w = parse_workload_text(
-      "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1}\n\n{\"timestamp\": 5, \"output_length\": 1}\n",
+      "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1}\n\n{\"timestamp\": 5, "
+      "\"output_length\": 1}\n",
       "m.jsonl", {});
   ASSERT_FALSE(w);
   EXPECT_THAT(w.error().to_string(), HasSubstr("m.jsonl:3"));
@@ -403,8 +404,8 @@ TEST(Generator, DefaultLengthsAreFixed) {
 }
 
 TEST(Generator, DistributionWithCommasInsideSpec) {
-  Result<Workload> w =
-      load_workload("poisson:rate=1,prompt=lognormal:mean=1000,sigma=0.4,max=1500,output=fixed:9,n=20000", {});
+  Result<Workload> w = load_workload(
+      "poisson:rate=1,prompt=lognormal:mean=1000,sigma=0.4,max=1500,output=fixed:9,n=20000", {});
   ASSERT_TRUE(w) << w.error().to_string();
   EXPECT_EQ(w->requests.size(), 20'000u);
   double mean = 0;
@@ -419,7 +420,8 @@ TEST(Generator, DistributionWithCommasInsideSpec) {
 }
 
 TEST(Generator, FileLengthsComeFromTheSameRow) {
-  Result<Workload> w = load_workload("poisson:rate=1,n=20000,prompt=file:arxiv,output=file:arxiv", {.seed = 3});
+  Result<Workload> w =
+      load_workload("poisson:rate=1,n=20000,prompt=file:arxiv,output=file:arxiv", {.seed = 3});
   ASSERT_TRUE(w) << w.error().to_string();
   Result<LengthDistribution> p = LengthDistribution::parse("file:arxiv", "prompt");
   Result<LengthDistribution> o = LengthDistribution::parse("file:arxiv", "output");
@@ -491,9 +493,9 @@ TEST(LengthDistribution, UniformAndZipfStayInRange) {
 }
 
 TEST(LengthDistribution, BadSpecsAreErrors) {
-  for (const char* bad : {"fixed:0", "fixed:x", "uniform:5:1", "uniform:5", "lognormal:sigma=1",
-                          "lognormal:mean=5,sgma=1", "zipf:s=1", "zipf:max=10,s=0", "normal:5", "file:",
-                          "file:/nonexistent.csv", "fixed"}) {
+  for (const char* bad :
+       {"fixed:0", "fixed:x", "uniform:5:1", "uniform:5", "lognormal:sigma=1", "lognormal:mean=5,sgma=1",
+        "zipf:s=1", "zipf:max=10,s=0", "normal:5", "file:", "file:/nonexistent.csv", "fixed"}) {
     Result<LengthDistribution> d = LengthDistribution::parse(bad, "prompt");
     EXPECT_FALSE(d) << bad;
   }

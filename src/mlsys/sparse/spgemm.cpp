@@ -33,6 +33,10 @@ namespace {
 
 using internal::u;
 
+constexpr int64_t kL2Bytes = int64_t{1} << 20;
+// Below this many multiplications per thread, starting a thread costs more than it saves.
+constexpr int64_t kMinProductsPerThread = 200000;
+
 // ---- heap merge ----
 template <class T>
 struct HeapKernel {
@@ -231,6 +235,10 @@ AlgoChoice choose_spgemm_algo(const Csr<T>& a, const Csr<T>& b) {
   if (mults < 2 * std::max<int64_t>(a.rows, 1)) {
     return {SpgemmAlgo::kSpa, "fewer than 2 multiplications per row: nothing to band or sample"};
   }
+  // A dense accumulator that fits a core's L2 (stamps + values of all B columns) beats banding.
+  if (b.cols * static_cast<int64_t>(sizeof(int32_t) + sizeof(T)) <= kL2Bytes) {
+    return {SpgemmAlgo::kSpa, "B.cols stamps and values fit in 1 MiB (L2): dense accumulator"};
+  }
   return {SpgemmAlgo::kAces, "row bands with sampled condensing; dense or hash accumulator per row by B.cols/12"};
 }
 
@@ -312,7 +320,12 @@ Result<Csr<T>> spgemm(const Csr<T>& a, const Csr<T>& b, const SpgemmOptions& opt
   if (algo == SpgemmAlgo::kInner) return internal::inner_product(a, b, options.threads, *stats);
 
   const std::vector<int64_t> products = internal::row_products(a, b);
-  const int parts = static_cast<int>(std::clamp<int64_t>(options.threads, 1, std::max<int64_t>(a.rows, 1)));
+  int64_t total = 0;
+  for (const int64_t p : products) total += p;
+  const int64_t useful = options.algo == SpgemmAlgo::kAuto ? std::max<int64_t>(1, total / kMinProductsPerThread)
+                                                           : options.threads;
+  const int parts = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(options.threads, useful), 1,
+                                                         std::max<int64_t>(a.rows, 1)));
   const std::vector<int64_t> bounds = internal::partition_rows(products, parts);
   const Bytes shared = B(static_cast<int64_t>((products.capacity() + bounds.capacity()) * sizeof(int64_t)));
   Csr<T> c = empty_csr<T>(a.rows, b.cols);

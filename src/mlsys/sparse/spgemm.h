@@ -44,7 +44,7 @@ Result<SpgemmAlgo> parse_spgemm_algo(std::string_view name);
 
 struct SpgemmOptions {
   SpgemmAlgo algo = SpgemmAlgo::kHash;
-  int threads = 1;  // >= 1; rows are split into contiguous ranges of equal multiplications
+  int threads = 1;  // >= 1; rows split into ranges of equal multiplications (kAuto: <= 1 per 200k)
   /// Refuse (kUnsupported, with the estimate) when the upper bound of C's bytes plus the
   /// kernel's workspace exceeds this.
   std::optional<Bytes> max_output_bytes;
@@ -63,8 +63,10 @@ struct SpgemmStats {
 };
 
 /// The kernel kAuto runs for A·B and why. Rule (GraphBLAS saxpy3-style, by flops and row
-/// density): an empty product or one with fewer than 2 products per row → kSpa; otherwise kAces,
-/// whose rows choose a dense or a hash accumulator by GraphBLAS's m/12 rule.
+/// density): fewer than 2 products per row → kSpa; a dense accumulator of B.cols stamps and
+/// values that fits 1 MiB (a core's L2) → kSpa; otherwise kAces, whose rows choose a dense or a
+/// hash accumulator by GraphBLAS's B.cols/12 rule. kAuto also uses at most one thread per
+/// 200,000 multiplications (as GraphBLAS runs small products on one thread).
 struct AlgoChoice {
   SpgemmAlgo algo;
   std::string reason;

@@ -61,14 +61,26 @@ TEST(SpgemmAces, RowLengthJumpsStartNewBands) {
   EXPECT_EQ(stats.bands, 10);
 }
 
-TEST(SpgemmAuto, PicksSpaForTrivialProductsAndAcesOtherwise) {
+TEST(SpgemmAuto, PicksSpaForTrivialProducts) {
   const Csr<double> diag = to_csr(Coo<double>{.rows = 3, .cols = 3, .row = {0, 1, 2}, .col = {0, 1, 2}, .val = {1, 2, 3}});
   EXPECT_EQ(choose_spgemm_algo(diag, diag).algo, SpgemmAlgo::kSpa);
+}
+
+TEST(SpgemmAuto, PicksSpaWhenTheDenseAccumulatorFitsL2) {
   const Csr<double> g = rmat_csr(8, 1);
-  EXPECT_EQ(choose_spgemm_algo(g, g).algo, SpgemmAlgo::kAces);
+  EXPECT_EQ(choose_spgemm_algo(g, g).algo, SpgemmAlgo::kSpa);
+}
+
+TEST(SpgemmAuto, PicksAcesForWideProducts) {
+  // 100,000 columns: stamps and values need 1.2 MB, more than L2.
+  const Csr<double> a = to_csr(*uniform_random({.rows = 100, .cols = 100000, .entries = 2000, .seed = 1}));
+  const Csr<double> b = to_csr(*uniform_random({.rows = 100000, .cols = 100000, .entries = 200000, .seed = 2}));
+  EXPECT_EQ(choose_spgemm_algo(a, b).algo, SpgemmAlgo::kAces);
   SpgemmStats stats;
-  ASSERT_TRUE(spgemm(g, g, {.algo = SpgemmAlgo::kAuto}, &stats));
+  auto c = spgemm(a, b, {.algo = SpgemmAlgo::kAuto, .threads = 2}, &stats);
+  ASSERT_TRUE(c);
   EXPECT_EQ(stats.algo, SpgemmAlgo::kAces);
+  EXPECT_EQ(*c, *spgemm(a, b, {.algo = SpgemmAlgo::kReference}));
 }
 
 TEST(SpgemmStatsTest, WorkspaceIsCountedAndBounded) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <limits>
+#include <optional>
 
 #include "mlsys/serve/memory_planner.h"
 #include "mlsys/sim/engine.h"
@@ -253,6 +254,10 @@ class Replica final : public sim::Component {
   void form_faster_transformer(Batch& b, Time now);
   bool admit_incoming();
   bool ignore_if_unservable(SeqId s);
+  /// Pops the queue head with its whole length (prompt + output, at least max_model_len) reserved
+  /// in the KV cache, as Orca and FasterTransformer do; nullopt when the queue is empty or the
+  /// cache cannot hold the head.
+  std::optional<SeqId> admit_reserving_whole(Time now);
   // Decodes of the idle running requests, preempting from the tail when blocks run out.
   void schedule_decodes(Batch& b, std::vector<SeqId>& cand, int64_t cap);
   void preempt(SeqId victim);
@@ -620,22 +625,31 @@ void Replica::form_orca(Batch& b, Time now) {
     }
     add_decode(b, s);
   }
-  while (!queue_->empty() && static_cast<int64_t>(running_.size()) < o_.max_num_seqs) {
+  while (static_cast<int64_t>(running_.size()) < o_.max_num_seqs) {
+    const std::optional<SeqId> s = admit_reserving_whole(now);
+    if (!s) break;
+    insert_running(*s);
+    ++idle_running_;
+    add_prefill(b, *s, sim_.seq(*s).prompt);
+  }
+}
+
+std::optional<SeqId> Replica::admit_reserving_whole(Time now) {
+  while (!queue_->empty()) {
     const SeqId s = queue_->peek();
     Seq& q = sim_.seq(s);
     if (ignore_if_unservable(s)) continue;
     const int64_t need =
         blocks_for(std::max(o_.max_model_len, q.prompt + sim_.req(s).output_tokens), o_.block_size);
-    if (!kv_.can_allocate(need)) break;
+    if (!kv_.can_allocate(need)) return std::nullopt;
     queue_->pop();
     sim_.waiting_changed(sim_.req(s).client, -1, now);
     queue_->charge_admission(sim_.req(s).client, q.prompt);
     kv_.allocate(need);
     q.blocks = need;
-    insert_running(s);
-    ++idle_running_;
-    add_prefill(b, s, q.prompt);
+    return s;
   }
+  return std::nullopt;
 }
 
 void Replica::form_faster_transformer(Batch& b, Time now) {
@@ -648,20 +662,11 @@ void Replica::form_faster_transformer(Batch& b, Time now) {
       sim_.seq(s).blocks = 0;
     }
     ft_batch_.clear();
-    while (!queue_->empty() && static_cast<int64_t>(ft_batch_.size()) < o_.max_num_seqs) {
-      const SeqId s = queue_->peek();
-      Seq& q = sim_.seq(s);
-      if (ignore_if_unservable(s)) continue;
-      const int64_t need =
-          blocks_for(std::max(o_.max_model_len, q.prompt + sim_.req(s).output_tokens), o_.block_size);
-      if (!kv_.can_allocate(need)) break;
-      queue_->pop();
-      sim_.waiting_changed(sim_.req(s).client, -1, now);
-      queue_->charge_admission(sim_.req(s).client, q.prompt);
-      kv_.allocate(need);
-      q.blocks = need;
-      ft_batch_.push_back(s);
-      insert_running(s);
+    while (static_cast<int64_t>(ft_batch_.size()) < o_.max_num_seqs) {
+      const std::optional<SeqId> s = admit_reserving_whole(now);
+      if (!s) break;
+      ft_batch_.push_back(*s);
+      insert_running(*s);
       ++idle_running_;
     }
   }

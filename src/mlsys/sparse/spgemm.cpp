@@ -131,41 +131,59 @@ struct HeapKernel {
   }
 };
 
+// One engine per row range, built once and kept across both phases: its accumulator
+// buffers are allocated (and zero-filled) once per product, not once per phase.
+template <class Make>
+auto make_engines(size_t parts, Make&& make) {
+  std::vector<decltype(make())> engines;
+  engines.reserve(parts);
+  for (size_t t = 0; t < parts; ++t) engines.push_back(make());
+  return engines;
+}
+
 // The symbolic phase of every row-wise kernel: nnz per row of C into c.row_ptr, then C's arrays.
-template <class T, class Make>
-Bytes symbolic(const Csr<T>& a, const std::vector<int64_t>& products, const std::vector<int64_t>& bounds, Csr<T>& c,
-               Make&& make) {
-  std::vector<Bytes> used(bounds.size() - 1);
+template <class T, class Engine>
+void symbolic(const Csr<T>& a, const std::vector<int64_t>& products, const std::vector<int64_t>& bounds,
+              Csr<T>& c, std::vector<Engine>& engines) {
   internal::run_parallel(bounds, [&](int64_t lo, int64_t hi, size_t part) {
-    auto k = make();
+    Engine& k = engines[part];
     for (int64_t i = lo; i < hi; ++i) c.row_ptr[u(i) + 1] = k.count(i, products[u(i)]);
-    used[part] = k.bytes();
   });
   for (int64_t i = 0; i < a.rows; ++i) c.row_ptr[u(i) + 1] += c.row_ptr[u(i)];
   c.col.resize(u(c.row_ptr.back()));
   c.val.resize(u(c.row_ptr.back()));
+}
+
+template <class Engine>
+Bytes engine_bytes(const std::vector<Engine>& engines) {
   Bytes total;
-  for (Bytes b : used) total = total + b;
+  for (const Engine& k : engines) total = total + k.bytes();
   return total;
+}
+
+// The symbolic phase alone, for kernels with their own numeric phase; returns its workspace.
+template <class T, class Make>
+Bytes symbolic_only(const Csr<T>& a, const std::vector<int64_t>& products, const std::vector<int64_t>& bounds,
+                    Csr<T>& c, Make&& make) {
+  auto engines = make_engines(bounds.size() - 1, make);
+  symbolic(a, products, bounds, c, engines);
+  return engine_bytes(engines);
 }
 
 // Symbolic then numeric with one accumulator kind per thread.
 template <class T, class Make>
-Bytes two_phase(const Csr<T>& a, const std::vector<int64_t>& products, const std::vector<int64_t>& bounds, Csr<T>& c,
-                Make&& make) {
-  const Bytes sym = symbolic(a, products, bounds, c, make);
-  std::vector<Bytes> used(bounds.size() - 1);
+Bytes two_phase(const Csr<T>& a, const std::vector<int64_t>& products, const std::vector<int64_t>& bounds,
+                Csr<T>& c, Make&& make) {
+  auto engines = make_engines(bounds.size() - 1, make);
+  symbolic(a, products, bounds, c, engines);
   internal::run_parallel(bounds, [&](int64_t lo, int64_t hi, size_t part) {
-    auto k = make();
+    auto& k = engines[part];
     for (int64_t i = lo; i < hi; ++i) {
       const Offset off = c.row_ptr[u(i)];
       k.fill(i, products[u(i)], c.row_ptr[u(i) + 1] - off, c.col.data() + off, c.val.data() + off);
     }
-    used[part] = k.bytes();
   });
-  Bytes total;
-  for (Bytes b : used) total = total + b;
-  return std::max(sym, total);
+  return engine_bytes(engines);
 }
 
 template <class T>
@@ -228,10 +246,11 @@ Result<SpgemmAlgo> parse_spgemm_algo(std::string_view name) {
                        "reference, spa, hash, heap, inner, outer, aces or auto");
 }
 
+namespace {
+
+// choose_spgemm_algo's rule given the product's multiplications (spgemm() already has them).
 template <class T>
-AlgoChoice choose_spgemm_algo(const Csr<T>& a, const Csr<T>& b) {
-  MLSYS_CHECK(a.cols == b.rows, "inner dimensions differ");
-  const int64_t mults = multiplications(a, b);
+AlgoChoice choose_for(const Csr<T>& a, const Csr<T>& b, int64_t mults) {
   if (mults < 2 * std::max<int64_t>(a.rows, 1)) {
     return {SpgemmAlgo::kSpa, "fewer than 2 multiplications per row: nothing to band or sample"};
   }
@@ -240,6 +259,14 @@ AlgoChoice choose_spgemm_algo(const Csr<T>& a, const Csr<T>& b) {
     return {SpgemmAlgo::kSpa, "B.cols stamps and values fit in 1 MiB (L2): dense accumulator"};
   }
   return {SpgemmAlgo::kAces, "row bands with sampled condensing; dense or hash accumulator per row by B.cols/12"};
+}
+
+}  // namespace
+
+template <class T>
+AlgoChoice choose_spgemm_algo(const Csr<T>& a, const Csr<T>& b) {
+  MLSYS_CHECK(a.cols == b.rows, "inner dimensions differ");
+  return choose_for(a, b, multiplications(a, b));
 }
 
 template <class T>
@@ -277,19 +304,22 @@ Bytes spgemm_workspace_bound(const Csr<T>& a, const Csr<T>& b, SpgemmAlgo algo, 
   const int64_t table = 2 * static_cast<int64_t>(std::bit_ceil(static_cast<uint64_t>(std::max<int64_t>(1, max_row))));
   switch (algo) {
     case SpgemmAlgo::kReference: return B(shared + max_row * 16 + 16 * 64);
-    case SpgemmAlgo::kSpa: return B(shared + t * (b.cols * (4 + value) + 8 * max_row));
+    case SpgemmAlgo::kSpa: return B(shared + t * ((b.cols + 64) * (5 + index + value) + 8 * max_row));
     case SpgemmAlgo::kHash: return B(shared + t * 2 * (table * (index + value) + 8 * max_row));
     case SpgemmAlgo::kHeap: {
       int64_t max_len = 0;
       for (int64_t i = 0; i < a.rows; ++i) max_len = std::max(max_len, a.row_nnz(i));
       return B(shared + t * max_len * 32);
     }
-    case SpgemmAlgo::kInner: return csr_bytes<T>(b.cols, b.nnz()) + B(shared + 4 * b.cols + t * a.cols * 12);
+    case SpgemmAlgo::kInner:
+      return csr_bytes<T>(b.cols, b.nnz()) + B(shared + 4 * b.cols + t * a.cols * 12);
     case SpgemmAlgo::kOuter:
-      return csr_bytes<T>(a.cols, a.nnz()) + B(shared + t * (b.cols * (4 + value) + (int64_t{1} << 20) * 16 + 8 * a.rows));
+      return csr_bytes<T>(a.cols, a.nnz()) +
+             B(shared + t * ((b.cols + 64) * (5 + index + value) + (int64_t{1} << 20) * 16 + 8 * a.rows));
     case SpgemmAlgo::kAces:
     case SpgemmAlgo::kAuto:
-      return B(shared + t * (b.cols * (4 + value) + 2 * (4 * table * (index + value) + 8 * max_row) + 16 * 65536));
+      return B(shared + t * ((b.cols + 64) * (5 + index + value) +
+                             2 * (4 * table * (index + value) + 8 * max_row) + 16 * 65536));
   }
   return B(shared);
 }
@@ -303,7 +333,12 @@ Result<Csr<T>> spgemm(const Csr<T>& a, const Csr<T>& b, const SpgemmOptions& opt
   }
   if (options.threads < 1) return invalid_input("threads must be >= 1, got " + std::to_string(options.threads));
   *stats = SpgemmStats{};
-  SpgemmAlgo algo = options.algo == SpgemmAlgo::kAuto ? choose_spgemm_algo(a, b).algo : options.algo;
+  // One pass over A gives every row's multiplications, for kAuto's choice and the partition.
+  const bool row_wise = options.algo != SpgemmAlgo::kReference && options.algo != SpgemmAlgo::kInner;
+  const std::vector<int64_t> products = row_wise ? internal::row_products(a, b) : std::vector<int64_t>{};
+  int64_t total = 0;
+  for (const int64_t p : products) total += p;
+  SpgemmAlgo algo = options.algo == SpgemmAlgo::kAuto ? choose_for(a, b, total).algo : options.algo;
   stats->algo = algo;
   if (options.max_output_bytes) {
     const int64_t bound = nnz_upper_bound(a, b);
@@ -319,9 +354,6 @@ Result<Csr<T>> spgemm(const Csr<T>& a, const Csr<T>& b, const SpgemmOptions& opt
   if (algo == SpgemmAlgo::kReference) return reference(a, b);
   if (algo == SpgemmAlgo::kInner) return internal::inner_product(a, b, options.threads, *stats);
 
-  const std::vector<int64_t> products = internal::row_products(a, b);
-  int64_t total = 0;
-  for (const int64_t p : products) total += p;
   const int64_t useful = options.algo == SpgemmAlgo::kAuto ? std::max<int64_t>(1, total / kMinProductsPerThread)
                                                            : options.threads;
   const int parts = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(options.threads, useful), 1,
@@ -339,12 +371,14 @@ Result<Csr<T>> spgemm(const Csr<T>& a, const Csr<T>& b, const SpgemmOptions& opt
       break;
     case SpgemmAlgo::kHeap: used = two_phase(a, products, bounds, c, [&] { return HeapKernel<T>(a, b); }); break;
     case SpgemmAlgo::kOuter:
-      used = symbolic(a, products, bounds, c, [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kAuto); });
+      used = symbolic_only(a, products, bounds, c,
+                           [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kAuto); });
       internal::outer_numeric(a, b, products, bounds, c, *stats);
       used = std::max(used, stats->workspace);
       break;
     case SpgemmAlgo::kAces:
-      used = symbolic(a, products, bounds, c, [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kAuto); });
+      used = symbolic_only(a, products, bounds, c,
+                           [&] { return internal::RowEngine<T>(a, b, internal::AccMode::kAuto); });
       internal::aces_numeric(a, b, products, bounds, options, c, *stats);
       used = std::max(used, stats->workspace);
       break;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 #include <string>
@@ -73,6 +75,25 @@ TEST(Spgemm, CancellationKeepsAStructuralZero) {
 TEST(Spgemm, ExplicitZeroInputsProduceEntries) {
   const Csr<double> a = to_csr(Coo<double>{.rows = 1, .cols = 1, .row = {0}, .col = {0}, .val = {0.0}});
   for (SpgemmAlgo algo : kKernels) EXPECT_EQ(multiply(a, a, algo).nnz(), 1) << to_string(algo);
+}
+
+TEST(Spgemm, NegativeZeroSumsKeepTheirSignBitInEveryKernel) {
+  // C(0,0) = (-1)(0) + (-1)(0) = -0.0 and C(0,1) = (1)(0) = +0.0; operator== cannot tell the two
+  // zeros apart, so compare bits: the dense accumulator's -0.0 resting value must not leak.
+  const Csr<double> a =
+      to_csr(Coo<double>{.rows = 1, .cols = 3, .row = {0, 0, 0}, .col = {0, 1, 2}, .val = {-1, -1, 1}});
+  const Csr<double> b =
+      to_csr(Coo<double>{.rows = 3, .cols = 2, .row = {0, 1, 2}, .col = {0, 0, 1}, .val = {0, 0, 0}});
+  const Csr<double> ref = multiply(a, b, SpgemmAlgo::kReference);
+  ASSERT_EQ(ref.val.size(), 2u);
+  EXPECT_TRUE(std::signbit(ref.val[0]));
+  EXPECT_FALSE(std::signbit(ref.val[1]));
+  for (SpgemmAlgo algo : kKernels) {
+    const Csr<double> c = multiply(a, b, algo);
+    ASSERT_EQ(c.val.size(), 2u) << to_string(algo);
+    EXPECT_EQ(std::bit_cast<uint64_t>(c.val[0]), std::bit_cast<uint64_t>(ref.val[0])) << to_string(algo);
+    EXPECT_EQ(std::bit_cast<uint64_t>(c.val[1]), std::bit_cast<uint64_t>(ref.val[1])) << to_string(algo);
+  }
 }
 
 TEST(Spgemm, MismatchedDimensionsAreAnError) {

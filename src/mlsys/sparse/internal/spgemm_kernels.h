@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <cstdint>
 #include <thread>
 #include <vector>
 
+#include "mlsys/core/check.h"
 #include "mlsys/core/units.h"
 #include "mlsys/sparse/matrix.h"
 #include "mlsys/sparse/spgemm.h"
@@ -74,7 +76,7 @@ inline void sort_packed(uint64_t* first, uint64_t* last) {
 enum class AccMode { kAuto, kDense, kHash };
 
 /// The row-wise (Gustavson) engine of one thread. Rows with one entry of A copy the scaled B row;
-/// other rows accumulate in a dense array (a generation stamp per column of B) or in a
+/// other rows accumulate in a dense array (a generation byte per column of B) or in a
 /// linear-probing hash table of 2^ceil(log2(2 min(products, cols))) slots. kAuto picks dense
 /// when the hash table would reach B.cols / 12 slots or the row has >= B.cols / 2 products
 /// (GraphBLAS 7.4's saxpy3 rule). Output rows are sorted; each C(i,j) is the left-to-right sum
@@ -104,8 +106,26 @@ class RowEngine {
     const Offset* bp = b_.row_ptr.data();
     const Index* bc = b_.col.data();
     if (dense_for(products)) {
-      const int32_t g = next_generation();
-      int32_t* stamp = stamp_.data();
+      ensure_dense();
+      const auto flag_bytes = static_cast<int64_t>(flags_.size());
+      if (products * 2 >= flag_bytes) {
+        // Many products per column (high compression): a plain store per product, then the
+        // flags summed 8 at a time (bytes of 0/1: the multiply adds them into the top byte).
+        uint8_t* flags = flags_.data();
+        for (Offset p = lo; p < hi; ++p) {
+          const Index k = a_.col[u(p)];
+          const Offset q_end = bp[k + 1];
+          for (Offset q = bp[k]; q < q_end; ++q) flags[bc[q]] = 1;
+        }
+        int64_t n = 0;
+        for (int64_t w = 0; w < flag_bytes; w += 8) {
+          n += static_cast<int64_t>((load_word(flags + w) * 0x0101010101010101ULL) >> 56);
+        }
+        std::memset(flags, 0, u(flag_bytes));
+        return n;
+      }
+      const uint8_t g = next_generation();
+      uint8_t* stamp = stamp_.data();
       int64_t n = 0;
       for (Offset p = lo; p < hi; ++p) {
         const Index k = a_.col[u(p)];
@@ -223,7 +243,8 @@ class RowEngine {
 
   /// Bytes this engine holds now (its buffers only grow, so this is its peak).
   Bytes bytes() const {
-    const auto n = static_cast<int64_t>(stamp_.capacity() * sizeof(int32_t) + dense_.capacity() * sizeof(T) +
+    const auto n = static_cast<int64_t>(stamp_.capacity() + dense_.capacity() * sizeof(T) +
+                                        list_.capacity() * sizeof(Index) + flags_.capacity() +
                                         keys_.capacity() * sizeof(Index) + vals_.capacity() * sizeof(T) +
                                         sort_.capacity() * sizeof(uint64_t) + tile_keys_.capacity() * sizeof(Index) +
                                         tile_vals_.capacity() * sizeof(T));
@@ -231,12 +252,20 @@ class RowEngine {
   }
 
  private:
-  int32_t next_generation() {
+  void ensure_dense() {
     if (stamp_.empty()) {
       stamp_.assign(u(b_.cols), 0);
-      dense_.resize(u(b_.cols));
+      dense_.assign(u(b_.cols), -T{0});
+      flags_.assign(u((b_.cols + 63) / 64 * 64), 0);
+      list_.resize(u(b_.cols) + 1);
     }
-    if (generation_ == INT32_MAX) {
+  }
+
+  // Byte stamps (a quarter of int32 ones, so they stay in L1 for wider B); all are cleared
+  // once every 255 rows.
+  uint8_t next_generation() {
+    ensure_dense();
+    if (generation_ == UINT8_MAX) {
       std::fill(stamp_.begin(), stamp_.end(), 0);
       generation_ = 0;
     }
@@ -252,47 +281,112 @@ class RowEngine {
     return cap;
   }
 
+  // Branch-free Gustavson row: every accumulator slot rests at -0.0, the additive identity
+  // (-0.0 + x == x for every x, zeros of either sign included), so the first product needs no
+  // test and the sum order stays that of A's row. A byte flag per column marks the touched ones
+  // (a plain store: no read-modify-write chain between neighbouring columns, unlike a bitmap).
+  // nnz is known from the symbolic phase, so the cheaper way to emit sorted columns is chosen up
+  // front: a scan of the flags 64 at a time (in order for free) or, for rows
+  // much sparser than that, a list of touched columns sorted afterwards.
   void fill_dense(Offset lo, Offset hi, int64_t nnz, Index* out_col, T* out_val) {
-    const int32_t g = next_generation();
-    int32_t* stamp = stamp_.data();
+    ensure_dense();
+    uint8_t* flags = flags_.data();
     T* acc = dense_.data();
     const Offset* bp = b_.row_ptr.data();
     const Index* bc = b_.col.data();
     const T* bv = b_.val.data();
+    // The scan skips 64 untouched columns per step; sorting costs about nnz log2 nnz compares.
+    const auto blocks = static_cast<int64_t>(flags_.size() / 64);
+    const int64_t log_n = 64 - std::countl_zero(static_cast<uint64_t>(nnz) | 1);
+    if (blocks * 4 <= nnz * log_n) {
+      for (Offset p = lo; p < hi; ++p) {
+        const Index k = a_.col[u(p)];
+        const T av = a_.val[u(p)];
+        const Offset q_end = bp[k + 1];
+        for (Offset q = bp[k]; q < q_end; ++q) {
+          const Index j = bc[q];
+          flags[j] = 1;
+          acc[j] += av * bv[q];
+        }
+      }
+      int64_t e = 0;
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        uint8_t* f = flags + blk * 64;
+        if ((load_word(f) | load_word(f + 8) | load_word(f + 16) | load_word(f + 24) | load_word(f + 32) |
+             load_word(f + 40) | load_word(f + 48) | load_word(f + 56)) == 0) {
+          continue;
+        }
+        for (int w = 0; w < 64; w += 8) {
+          uint64_t bits = load_word(f + w);
+          const auto base = static_cast<Index>(blk * 64 + w);
+          while (bits != 0) {
+            const Index j = base + (std::countr_zero(bits) >> 3);
+            bits &= bits - 1;
+            out_col[e] = j;
+            out_val[e] = acc[j];
+            acc[j] = -T{0};
+            ++e;
+          }
+        }
+        std::memset(f, 0, 64);
+      }
+      MLSYS_CHECK(e == nnz, "numeric phase disagrees with the symbolic count");
+      return;
+    }
+    // Touched columns go to list unconditionally (the count only advances on a new column),
+    // which keeps the loop free of branches and its writes inside the workspace.
+    Index* list = list_.data();
     int64_t n = 0;
     for (Offset p = lo; p < hi; ++p) {
       const Index k = a_.col[u(p)];
       const T av = a_.val[u(p)];
-      for (Offset q = bp[k]; q < bp[k + 1]; ++q) {
+      const Offset q_end = bp[k + 1];
+      for (Offset q = bp[k]; q < q_end; ++q) {
         const Index j = bc[q];
-        if (stamp[j] != g) {
-          stamp[j] = g;
-          acc[j] = av * bv[q];
-          out_col[n++] = j;
-        } else {
-          acc[j] += av * bv[q];
-        }
+        list[n] = j;
+        n += flags[j] ^ 1;
+        flags[j] = 1;
+        acc[j] += av * bv[q];
       }
     }
-    // Sorting nnz indices costs about nnz log2 nnz steps, scanning the stamps B.cols cheap ones.
-    const int64_t log_n = 64 - std::countl_zero(static_cast<uint64_t>(nnz) | 1);
-    if (nnz * log_n * 4 >= b_.cols) {
-      n = 0;
-      for (Index j = 0; j < b_.cols; ++j) {
-        if (stamp[j] == g) out_col[n++] = j;
-      }
-    } else {
-      std::sort(out_col, out_col + n);
+    MLSYS_CHECK(n == nnz, "numeric phase disagrees with the symbolic count");
+    sort_small(list, list + n);
+    for (int64_t e = 0; e < n; ++e) {
+      const Index j = list[e];
+      flags[j] = 0;
+      out_col[e] = j;
+      out_val[e] = acc[j];
+      acc[j] = -T{0};
     }
-    for (int64_t e = 0; e < n; ++e) out_val[e] = acc[out_col[e]];
+  }
+
+  static uint64_t load_word(const uint8_t* p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  }
+
+  static void sort_small(Index* first, Index* last) {
+    if (last - first <= 24) {
+      for (Index* i = first + 1; i < last; ++i) {
+        const Index v = *i;
+        Index* j = i;
+        for (; j > first && *(j - 1) > v; --j) *j = *(j - 1);
+        *j = v;
+      }
+      return;
+    }
+    std::sort(first, last);
   }
 
   const Csr<T>& a_;
   const Csr<T>& b_;
   AccMode mode_;
-  std::vector<int32_t> stamp_;
-  std::vector<T> dense_;
-  int32_t generation_ = 0;
+  std::vector<uint8_t> stamp_;
+  std::vector<T> dense_;  // at rest every slot holds -0.0 (see fill_dense)
+  std::vector<uint8_t> flags_;  // one byte per column of B (rounded up to 64), all 0 at rest
+  std::vector<Index> list_;  // B.cols + 1 slots: the touched columns of the row being filled
+  uint8_t generation_ = 0;
   std::vector<Index> keys_;
   std::vector<T> vals_;
   std::vector<uint64_t> sort_;

@@ -37,6 +37,29 @@ struct ProfileDb::Impl {
 namespace {
 
 constexpr double kMiB = 1048576.0;
+// Time holds int64 nanoseconds (about 292 years). Aceso's collective tables mark sizes it could
+// not run with 1e9 ms, so that sentinel must load; ten times it (about 116 days, 1e16 ns) is the
+// largest profiled time accepted, which keeps sums of thousands of them inside int64.
+constexpr double kMaxProfiledMs = 1e10;
+
+/// A computed time in ms as Time, saturating instead of overflowing: extrapolating a profile
+/// curve to a huge message may leave int64 nanoseconds (llround is then unspecified). NaN and
+/// negatives (an extrapolation below zero) read as zero.
+Time saturating_ms(double v) {
+  constexpr double kMaxMs = 9e12;  // 9e18 ns, just under INT64_MAX
+  if (!(v > 0)) return Time::zero();
+  if (v >= kMaxMs) return Time::max();
+  return ms(v);
+}
+
+Status bounded_time(const CsvRow& row, std::string_view column, double value_ms) {
+  if (value_ms > kMaxProfiledMs) {
+    return invalid_input("column '" + std::string(column) + "': time above 1e10 ms",
+                         "profiled times are in us (op files) or ms (collective tables)", row.location());
+  }
+  return ok_status();
+}
+
 constexpr std::string_view kCollectiveKinds[] = {"all_gather", "all_reduce", "reduce_scatter",
                                                   "all_to_all"};
 constexpr std::string_view kOpColumns[] = {
@@ -115,6 +138,8 @@ Result<std::vector<ProfiledOp>> read_op_file(const std::string& path) {
     for (size_t i = 1; i < std::size(kOpColumns); ++i) {
       MLSYS_ASSIGN_OR_RETURN(v[i - 1], non_negative(row, kOpColumns[i]));
     }
+    MLSYS_RETURN_IF_ERROR(bounded_time(row, kOpColumns[1], v[0] / 1e3));
+    MLSYS_RETURN_IF_ERROR(bounded_time(row, kOpColumns[2], v[1] / 1e3));
     op.forward = us(v[0]);
     op.backward = us(v[1]);
     op.input_mb = v[2];
@@ -141,6 +166,11 @@ Result<std::vector<std::pair<double, double>>> read_prim_file(const std::string&
     if (!more) break;
     MLSYS_ASSIGN_OR_RETURN(double size, non_negative(row, "data_size(MB)"));
     MLSYS_ASSIGN_OR_RETURN(double time, non_negative(row, "time(ms)"));
+    MLSYS_RETURN_IF_ERROR(bounded_time(row, "time(ms)", time));
+    if (!(size > 0)) {
+      // The one-point table scales time by size / data_size: a zero size has no slope.
+      return invalid_input("column 'data_size(MB)': expected a size > 0", "", row.location());
+    }
     points.emplace_back(size, time);
   }
   if (points.empty()) {
@@ -173,11 +203,11 @@ Result<std::vector<std::pair<double, double>>> read_p2p_file(const std::string& 
     std::string_view st = trim_blanks(sizes[i]), bt = trim_blanks(bandwidths[i]);
     auto r1 = std::from_chars(st.data(), st.data() + st.size(), s);
     auto r2 = std::from_chars(bt.data(), bt.data() + bt.size(), b);
-    if (r1.ec != std::errc() || r1.ptr != st.data() + st.size() || !(s > 0)) {
+    if (r1.ec != std::errc() || r1.ptr != st.data() + st.size() || !(s > 0) || !std::isfinite(s)) {
       return invalid_input("message size '" + std::string(st) + "' is not a positive number", "",
                            sizes.location());
     }
-    if (r2.ec != std::errc() || r2.ptr != bt.data() + bt.size() || !(b > 0)) {
+    if (r2.ec != std::errc() || r2.ptr != bt.data() + bt.size() || !(b > 0) || !std::isfinite(b)) {
       return invalid_input("bandwidth '" + std::string(bt) + "' is not a positive number", "",
                            bandwidths.location());
     }
@@ -267,7 +297,7 @@ Result<Time> ProfileDb::collective(std::string_view kind, int64_t gpus, Bytes by
   }
   const auto& pts = it->second;
   const double mb = static_cast<double>(bytes.count()) / kMiB;
-  if (pts.size() == 1) return ms(pts[0].second * mb / std::max(pts[0].first, 1e-12));
+  if (pts.size() == 1) return saturating_ms(pts[0].second * mb / pts[0].first);
   // Linear in size between profiled points; outside the range, the nearest segment's slope
   // (collective time is affine in size beyond the latency-bound region).
   size_t hi = static_cast<size_t>(
@@ -276,7 +306,7 @@ Result<Time> ProfileDb::collective(std::string_view kind, int64_t gpus, Bytes by
   const auto& [x0, y0] = pts[hi - 1];
   const auto& [x1, y1] = pts[hi];
   const double y = x1 > x0 ? y0 + (y1 - y0) * (mb - x0) / (x1 - x0) : y0;
-  return ms(std::max(y, 0.0));
+  return saturating_ms(y);
 }
 
 Time ProfileDb::p2p(Bytes bytes) const {
@@ -290,7 +320,8 @@ Time ProfileDb::p2p(Bytes bytes) const {
   for (const auto& [size, bw] : curve) {
     if (size <= mb) gbps = bw;
   }
-  return bytes / GBps(gbps);
+  const double seconds = static_cast<double>(bytes.count()) / GBps(gbps).base();
+  return seconds < 9e9 ? from_seconds(seconds) : Time::max();  // 9e18 ns, just under INT64_MAX
 }
 
 std::vector<int64_t> ProfileDb::micro_batches() const {

@@ -139,5 +139,53 @@ TEST(ProfileDb, MissingDirectoryIsNotFound) {
   EXPECT_EQ(db.error().code(), ErrorCode::kNotFound);
 }
 
+// Fuzzer findings (fuzz/corpus/aceso_profile_fuzz/): values that overflowed int64 nanoseconds
+// came back as negative times.
+TEST(ProfileDb, OpTimeAbove1e10MsIsAnErrorNotANegativeTime) {
+  ScratchProfile p("huge_op_time");
+  p.write("m_mbs1_tp1_algo0.csv",
+          "op_name,forward-compute,backward-compute,input_size,output_size,weights,activations,"
+          "fwd_reserved,bwd_reserved\n"
+          "a,1e300,200,8,8,1,2,0,0\n"
+          "b,50,60,8,16,0,4,1,1\n");
+  auto db = ProfileDb::load_aceso_dir(p.dir());
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().where().line, 2);
+}
+
+TEST(ProfileDb, ZeroCollectiveSizeIsAnError) {
+  ScratchProfile p("zero_size");
+  p.write("prim_m_all_reduce_2gpus.csv", "data_size(MB),time(ms)\n0,1.0\n");
+  auto db = ProfileDb::load_aceso_dir(p.dir());
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().where().line, 2);
+}
+
+TEST(ProfileDb, CollectiveExtrapolationSaturatesInsteadOfOverflowing) {
+  ScratchProfile p("steep_collective");
+  p.write("prim_m_all_reduce_2gpus.csv", "data_size(MB),time(ms)\n1e-9,1000\n");
+  auto db = ProfileDb::load_aceso_dir(p.dir());
+  ASSERT_TRUE(db) << db.error().to_string();
+  auto t = db->collective("all_reduce", 2, GiB(4));
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, Time::max());
+}
+
+TEST(ProfileDb, P2pOnATinyBandwidthSaturatesInsteadOfOverflowing) {
+  ScratchProfile p("tiny_p2p");
+  p.write("p2p_intra_node.csv", "1,2\n1e-300,1e-300\n");
+  auto db = ProfileDb::load_aceso_dir(p.dir());
+  ASSERT_TRUE(db) << db.error().to_string();
+  EXPECT_EQ(db->p2p(MiB(1)), Time::max());
+}
+
+TEST(ProfileDb, InfiniteP2pBandwidthIsRejected) {
+  ScratchProfile p("inf_p2p");
+  p.write("p2p_intra_node.csv", "1,2\n5,inf\n");
+  auto db = ProfileDb::load_aceso_dir(p.dir());
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().where().line, 2);
+}
+
 }  // namespace
 }  // namespace mlsys::model

@@ -22,8 +22,12 @@ build: deps
 	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build -j $(JOBS)
 
+# A scenario missing its envelope (exit 1) is a finding to read, not a broken demo: say so and go
+# on; bad input (2) or an internal error (3) still fails.
 demo: build
-	@./build/mlsys reproduce all --out out/demo
+	@./build/mlsys reproduce all --out out/demo; rc=$$?; \
+	if [ $$rc -eq 1 ]; then echo "make demo: some figures miss their envelope (FAIL lines above; VALIDATION.md discusses each)"; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
 test: build
 	@ctest --test-dir build --output-on-failure -j $(JOBS)

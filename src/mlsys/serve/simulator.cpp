@@ -26,14 +26,22 @@ Result<SchedulerKind> parse_scheduler(std::string_view name) {
 
 std::string_view to_string(SchedulerKind kind) {
   switch (kind) {
-    case SchedulerKind::kFasterTransformer: return "fcfs";
-    case SchedulerKind::kOrca: return "orca";
-    case SchedulerKind::kVllm: return "vllm";
-    case SchedulerKind::kSarathi: return "sarathi";
-    case SchedulerKind::kVtc: return "vtc";
-    case SchedulerKind::kLcf: return "lcf";
-    case SchedulerKind::kRpm: return "rpm";
-    case SchedulerKind::kDistServe: return "distserve";
+    case SchedulerKind::kFasterTransformer:
+      return "fcfs";
+    case SchedulerKind::kOrca:
+      return "orca";
+    case SchedulerKind::kVllm:
+      return "vllm";
+    case SchedulerKind::kSarathi:
+      return "sarathi";
+    case SchedulerKind::kVtc:
+      return "vtc";
+    case SchedulerKind::kLcf:
+      return "lcf";
+    case SchedulerKind::kRpm:
+      return "rpm";
+    case SchedulerKind::kDistServe:
+      return "distserve";
   }
   return "?";
 }
@@ -44,9 +52,7 @@ Result<RouterKind> parse_router(std::string_view name) {
   return invalid_input("unknown router '" + std::string(name) + "'", "rr or least", {"--router"});
 }
 
-std::string_view to_string(RouterKind kind) {
-  return kind == RouterKind::kRoundRobin ? "rr" : "least";
-}
+std::string_view to_string(RouterKind kind) { return kind == RouterKind::kRoundRobin ? "rr" : "least"; }
 
 namespace {
 
@@ -55,7 +61,7 @@ using SeqId = int32_t;
 // Live state of one request. The prefill target grows on a recompute restart: the tokens
 // generated so far are prefilled again (vLLM / Vidur restart semantics).
 struct Seq {
-  int64_t prompt = 0;     // tokens to prefill now
+  int64_t prompt = 0;  // tokens to prefill now
   int64_t prefilled = 0;
   int64_t kv = 0;         // tokens whose KV is cached
   int64_t generated = 0;  // output tokens produced, across restarts
@@ -86,7 +92,7 @@ class AdmissionQueue {
   virtual void charge_output(int64_t /*client*/, int64_t /*tokens*/) {}
 };
 
-class FcfsQueue final : public AdmissionQueue {
+class FcfsQueue : public AdmissionQueue {
  public:
   bool push(SeqId s, int64_t, Time) override {
     q_.push_back(s);
@@ -103,7 +109,7 @@ class FcfsQueue final : public AdmissionQueue {
 
 // Requests-per-minute limit (VTC paper's baseline): an arrival is refused when its client already
 // had `limit` requests accepted in the last 60 s.
-class RpmQueue final : public AdmissionQueue {
+class RpmQueue final : public FcfsQueue {
  public:
   explicit RpmQueue(int64_t limit) : limit_(limit) {}
   bool push(SeqId s, int64_t client, Time now) override {
@@ -112,18 +118,12 @@ class RpmQueue final : public AdmissionQueue {
     while (!a.empty() && a.front() <= now - sec(60)) a.pop_front();
     if (static_cast<int64_t>(a.size()) >= limit_) return false;
     a.push_back(now);
-    q_.push_back(s);
-    return true;
+    return FcfsQueue::push(s, client, now);
   }
-  void push_front(SeqId s, int64_t) override { q_.push_front(s); }
-  bool empty() const override { return q_.empty(); }
-  SeqId peek() override { return q_.front(); }
-  void pop() override { q_.pop_front(); }
 
  private:
   int64_t limit_;
   std::vector<std::deque<Time>> accepted_;
-  std::deque<SeqId> q_;
 };
 
 // Virtual Token Counter (Sheng et al., OSDI'24): serve the backlogged client with the smallest
@@ -141,7 +141,8 @@ class VirtualTokenCounter final : public AdmissionQueue {
       if (lift_) {
         double lowest = std::numeric_limits<double>::infinity();
         for (size_t c = 0; c < queues_.size(); ++c) {
-          if (static_cast<int64_t>(c) != client && !queues_[c].empty()) lowest = std::min(lowest, counter_[c]);
+          if (static_cast<int64_t>(c) != client && !queues_[c].empty())
+            lowest = std::min(lowest, counter_[c]);
         }
         if (lowest != std::numeric_limits<double>::infinity()) {
           counter_[static_cast<size_t>(client)] = std::max(counter_[static_cast<size_t>(client)], lowest);
@@ -215,7 +216,8 @@ struct Batch {
 class Replica final : public sim::Component {
  public:
   Replica(Simulator& sim, int32_t index, std::string name, Role role, Batching batching,
-          std::unique_ptr<AdmissionQueue> queue, const BatchTimeModel& time, int64_t blocks, const SchedulerOptions& o)
+          std::unique_ptr<AdmissionQueue> queue, const BatchTimeModel& time, int64_t blocks,
+          const SchedulerOptions& o)
       : Component(std::move(name)),
         sim_(sim),
         index_(index),
@@ -269,7 +271,9 @@ class Replica final : public sim::Component {
     auto it = std::lower_bound(running_.begin(), running_.end(), s);
     if (it != running_.end() && *it == s) running_.erase(it);
   }
-  bool has_work() const { return !queue_->empty() || !incoming_.empty() || !swapped_.empty() || idle_running_ > 0; }
+  bool has_work() const {
+    return !queue_->empty() || !incoming_.empty() || !swapped_.empty() || idle_running_ > 0;
+  }
 
   Simulator& sim_;
   int32_t index_;
@@ -283,7 +287,7 @@ class Replica final : public sim::Component {
   int64_t pp_;
   std::vector<Time> stage_free_;
   std::deque<Batch> in_flight_;
-  std::vector<SeqId> running_;   // ascending id = arrival order
+  std::vector<SeqId> running_;  // ascending id = arrival order
   std::deque<SeqId> swapped_;
   std::deque<SeqId> incoming_;   // decode role: prefilled requests waiting for blocks
   std::vector<SeqId> ft_batch_;  // FasterTransformer: the static batch until all finish
@@ -366,7 +370,7 @@ class Simulator {
   std::vector<std::unique_ptr<Replica>> replicas_;  // colocated, or the prefill instances
   std::vector<std::unique_ptr<Replica>> decoders_;  // DistServe decode instances
   std::vector<std::unique_ptr<KvLink>> links_;
-  std::vector<int32_t> decode_of_;                  // DistServe: chosen decode instance per seq
+  std::vector<int32_t> decode_of_;  // DistServe: chosen decode instance per seq
   int64_t rr_ = 0;
   int64_t rr_decode_ = 0;
   bool track_clients_ = false;
@@ -518,7 +522,8 @@ void Replica::form_vllm(Batch& b, Time now) {
   if (role_ == Role::kDecode) admit_incoming();
   if (swapped_.empty()) {
     int64_t tokens = 0;
-    const int64_t limit = role_ == Role::kColocated ? std::min(o_.max_model_len, o_.max_batched_tokens) : o_.max_model_len;
+    const int64_t limit =
+        role_ == Role::kColocated ? std::min(o_.max_model_len, o_.max_batched_tokens) : o_.max_model_len;
     while (!queue_->empty()) {
       const SeqId s = queue_->peek();
       Seq& q = sim_.seq(s);
@@ -532,7 +537,9 @@ void Replica::form_vllm(Batch& b, Time now) {
         continue;
       }
       if (ignore_if_unservable(s)) continue;
-      if (static_cast<int64_t>(running_.size()) >= o_.max_num_seqs || static_cast<int64_t>(b.members.size()) >= cap) break;
+      if (static_cast<int64_t>(running_.size()) >= o_.max_num_seqs ||
+          static_cast<int64_t>(b.members.size()) >= cap)
+        break;
       if (!b.members.empty() && tokens + q.prompt > o_.max_batched_tokens) break;
       const int64_t need = blocks_for(q.prompt, o_.block_size);
       if (!kv_.can_admit(need)) break;
@@ -598,7 +605,9 @@ void Replica::form_sarathi(Batch& b, Time now) {
     const SeqId s = queue_->peek();
     Seq& q = sim_.seq(s);
     if (ignore_if_unservable(s)) continue;
-    if (static_cast<int64_t>(running_.size()) >= o_.max_num_seqs || static_cast<int64_t>(b.members.size()) >= cap) break;
+    if (static_cast<int64_t>(running_.size()) >= o_.max_num_seqs ||
+        static_cast<int64_t>(b.members.size()) >= cap)
+      break;
     const int64_t need = blocks_for(q.prompt, o_.block_size);
     if (!kv_.can_admit(need)) break;
     queue_->pop();
@@ -686,10 +695,18 @@ bool Replica::form_batch(Batch& b, Time now) {
   b.shape = BatchShape{};
   swap_cost_ = Time::zero();
   switch (batching_) {
-    case Batching::kVllm: form_vllm(b, now); break;
-    case Batching::kSarathi: form_sarathi(b, now); break;
-    case Batching::kOrca: form_orca(b, now); break;
-    case Batching::kFasterTransformer: form_faster_transformer(b, now); break;
+    case Batching::kVllm:
+      form_vllm(b, now);
+      break;
+    case Batching::kSarathi:
+      form_sarathi(b, now);
+      break;
+    case Batching::kOrca:
+      form_orca(b, now);
+      break;
+    case Batching::kFasterTransformer:
+      form_faster_transformer(b, now);
+      break;
   }
   for (SeqId s : b.members) {
     Seq& q = sim_.seq(s);
@@ -739,7 +756,9 @@ void Replica::on_wake(sim::Engine& engine) {
         sim_.result().metrics.on_scheduled(sim_.req(s), now);
       }
     }
-    sim_.record({.instance = index_, .start = now, .end = b.end,
+    sim_.record({.instance = index_,
+                 .start = now,
+                 .end = b.end,
                  .prefill_requests = static_cast<int32_t>(b.shape.prefill_requests),
                  .prefill_tokens = static_cast<int32_t>(b.shape.prefill_tokens),
                  .decode_requests = static_cast<int32_t>(b.shape.decode_requests)});
@@ -829,52 +848,63 @@ void Arrivals::on_wake(sim::Engine& engine) {
 std::unique_ptr<AdmissionQueue> Simulator::make_queue() const {
   const SchedulerOptions& o = c_.options;
   switch (c_.scheduler) {
-    case SchedulerKind::kVtc: return std::make_unique<VirtualTokenCounter>(true, o.w_in, o.w_out, o.client_weights);
-    case SchedulerKind::kLcf: return std::make_unique<VirtualTokenCounter>(false, o.w_in, o.w_out, o.client_weights);
-    case SchedulerKind::kRpm: return std::make_unique<RpmQueue>(o.rpm_limit);
-    default: return std::make_unique<FcfsQueue>();
+    case SchedulerKind::kVtc:
+      return std::make_unique<VirtualTokenCounter>(true, o.w_in, o.w_out, o.client_weights);
+    case SchedulerKind::kLcf:
+      return std::make_unique<VirtualTokenCounter>(false, o.w_in, o.w_out, o.client_weights);
+    case SchedulerKind::kRpm:
+      return std::make_unique<RpmQueue>(o.rpm_limit);
+    default:
+      return std::make_unique<FcfsQueue>();
   }
 }
 
 Status Simulator::build() {
   const SchedulerOptions& o = c_.options;
-  for (const auto& [value, field] : {std::pair{o.max_num_seqs, "max_num_seqs"}, std::pair{o.max_batched_tokens, "max_batched_tokens"},
-                                     std::pair{o.token_budget, "token_budget"}, std::pair{o.block_size, "block_size"},
-                                     std::pair{o.max_model_len, "max_model_len"}, std::pair{o.rpm_limit, "rpm_limit"}}) {
-    if (value < 1) return invalid_input(std::string(field) + " must be >= 1 (got " + std::to_string(value) + ")");
+  for (const auto& [value, field] :
+       {std::pair{o.max_num_seqs, "max_num_seqs"}, std::pair{o.max_batched_tokens, "max_batched_tokens"},
+        std::pair{o.token_budget, "token_budget"}, std::pair{o.block_size, "block_size"},
+        std::pair{o.max_model_len, "max_model_len"}, std::pair{o.rpm_limit, "rpm_limit"}}) {
+    if (value < 1)
+      return invalid_input(std::string(field) + " must be >= 1 (got " + std::to_string(value) + ")");
   }
   if (o.swap && o.swap_blocks > 0 && !(o.block_bytes > Bytes())) {
     return invalid_input("swap needs the block size in bytes to time the copies");
   }
   if (c_.scheduler == SchedulerKind::kDistServe) {
     const DistServeConfig& d = c_.distserve;
-    if (d.prefill_instances < 1 || d.decode_instances < 1) return invalid_input("DistServe needs >= 1 prefill and >= 1 decode instance");
-    if (!d.prefill_time || !d.decode_time) return invalid_input("DistServe needs prefill and decode time models");
-    if (d.prefill_blocks < 1 || d.decode_blocks < 1) return invalid_input("DistServe instances need KV blocks");
+    if (d.prefill_instances < 1 || d.decode_instances < 1)
+      return invalid_input("DistServe needs >= 1 prefill and >= 1 decode instance");
+    if (!d.prefill_time || !d.decode_time)
+      return invalid_input("DistServe needs prefill and decode time models");
+    if (d.prefill_blocks < 1 || d.decode_blocks < 1)
+      return invalid_input("DistServe instances need KV blocks");
     if (!(d.kv_link > Bandwidth())) return invalid_input("DistServe KV link bandwidth must be positive");
     for (int64_t i = 0; i < d.prefill_instances; ++i) {
-      replicas_.push_back(std::make_unique<Replica>(*this, static_cast<int32_t>(i), "prefill " + std::to_string(i), Role::kPrefill,
-                                                    Batching::kVllm, std::make_unique<FcfsQueue>(), *d.prefill_time,
-                                                    d.prefill_blocks, o));
+      replicas_.push_back(std::make_unique<Replica>(
+          *this, static_cast<int32_t>(i), "prefill " + std::to_string(i), Role::kPrefill, Batching::kVllm,
+          std::make_unique<FcfsQueue>(), *d.prefill_time, d.prefill_blocks, o));
       links_.push_back(std::make_unique<KvLink>(*this, "kv link " + std::to_string(i)));
     }
     for (int64_t i = 0; i < d.decode_instances; ++i) {
-      decoders_.push_back(std::make_unique<Replica>(*this, static_cast<int32_t>(d.prefill_instances + i),
-                                                    "decode " + std::to_string(i), Role::kDecode, Batching::kVllm,
-                                                    std::make_unique<FcfsQueue>(), *d.decode_time, d.decode_blocks, o));
+      decoders_.push_back(std::make_unique<Replica>(
+          *this, static_cast<int32_t>(d.prefill_instances + i), "decode " + std::to_string(i), Role::kDecode,
+          Batching::kVllm, std::make_unique<FcfsQueue>(), *d.decode_time, d.decode_blocks, o));
     }
     decode_of_.assign(w_.requests.size(), -1);
   } else {
     if (c_.replicas < 1) return invalid_input("replicas must be >= 1", {}, {"--replicas"});
     if (!c_.time) return invalid_input("no batch-time model");
-    if (c_.num_blocks < 1) return invalid_input("no KV blocks", "the model leaves no memory for the KV cache");
+    if (c_.num_blocks < 1)
+      return invalid_input("no KV blocks", "the model leaves no memory for the KV cache");
     Batching batching = Batching::kVllm;
     if (c_.scheduler == SchedulerKind::kSarathi) batching = Batching::kSarathi;
     if (c_.scheduler == SchedulerKind::kOrca) batching = Batching::kOrca;
     if (c_.scheduler == SchedulerKind::kFasterTransformer) batching = Batching::kFasterTransformer;
     for (int64_t i = 0; i < c_.replicas; ++i) {
-      replicas_.push_back(std::make_unique<Replica>(*this, static_cast<int32_t>(i), "replica " + std::to_string(i),
-                                                    Role::kColocated, batching, make_queue(), *c_.time, c_.num_blocks, o));
+      replicas_.push_back(std::make_unique<Replica>(*this, static_cast<int32_t>(i),
+                                                    "replica " + std::to_string(i), Role::kColocated,
+                                                    batching, make_queue(), *c_.time, c_.num_blocks, o));
     }
   }
   engine_.add(arrivals_);
@@ -891,7 +921,8 @@ int32_t Simulator::route(const std::vector<std::unique_ptr<Replica>>& pool, int6
   // Least outstanding (DistServe's dispatcher always does this): ties to the lowest index.
   int32_t best = 0;
   for (size_t i = 1; i < pool.size(); ++i) {
-    if (pool[i]->outstanding() < pool[static_cast<size_t>(best)]->outstanding()) best = static_cast<int32_t>(i);
+    if (pool[i]->outstanding() < pool[static_cast<size_t>(best)]->outstanding())
+      best = static_cast<int32_t>(i);
   }
   return best;
 }
@@ -903,7 +934,8 @@ void Simulator::on_arrival(SeqId s, Time now) {
 
 void Simulator::waiting_changed(int64_t client, int delta, Time now) {
   if (!track_clients_) return;
-  if (static_cast<size_t>(client) >= waiting_per_client_.size()) waiting_per_client_.resize(static_cast<size_t>(client) + 1, 0);
+  if (static_cast<size_t>(client) >= waiting_per_client_.size())
+    waiting_per_client_.resize(static_cast<size_t>(client) + 1, 0);
   int64_t& n = waiting_per_client_[static_cast<size_t>(client)];
   const bool before = n > 0;
   n += delta;
@@ -918,7 +950,8 @@ void Simulator::on_prefill_done(int32_t from, SeqId s, Time now) {
   const int32_t to = route(decoders_, rr_decode_);
   decode_of_[static_cast<size_t>(s)] = to;
   ++r_.kv_transfers;
-  const Time t = (c_.distserve.kv_bytes_per_token * seq(s).kv) / c_.distserve.kv_link + c_.distserve.kv_link_latency;
+  const Time t =
+      (c_.distserve.kv_bytes_per_token * seq(s).kv) / c_.distserve.kv_link + c_.distserve.kv_link_latency;
   r_.kv_transfer_time += t;
   decoders_[static_cast<size_t>(to)]->reserve();
   links_[static_cast<size_t>(from)]->send(engine_, s, from, t);
@@ -965,8 +998,7 @@ Result<SimResult> simulate(const Workload& workload, const SimConfig& config) {
     MLSYS_RETURN_IF_ERROR(sim.build());
     MLSYS_RETURN_IF_ERROR(sim.run());
   }
-  result.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

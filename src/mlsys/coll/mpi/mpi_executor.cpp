@@ -276,12 +276,18 @@ std::byte* MpiExecutor::grow(std::vector<std::byte>& buffer, size_t bytes) {
   return buffer.data();
 }
 
-Status MpiExecutor::allreduce(const void* send, void* recv, int64_t count, DataType type, ReduceOp op) {
-  if (algorithm_->params().collective != Collective::kAllreduce) {
-    return invalid_input("algorithm '" + algorithm_->name() + "' is not an allreduce",
-                         "build it for Collective::kAllreduce");
+Status MpiExecutor::check_call(Collective collective, std::string_view count_name, int64_t count) const {
+  if (algorithm_->params().collective != collective) {
+    return invalid_input(
+        "algorithm '" + algorithm_->name() + "' does not implement " + std::string(to_string(collective)),
+        "build it for the " + std::string(to_string(collective)) + " collective");
   }
-  if (count < 0) return invalid_input("negative element count", "pass count >= 0");
+  if (count < 0) return invalid_input("negative element count", "pass " + std::string(count_name) + " >= 0");
+  return {};
+}
+
+Status MpiExecutor::allreduce(const void* send, void* recv, int64_t count, DataType type, ReduceOp op) {
+  MLSYS_RETURN_IF_ERROR(check_call(Collective::kAllreduce, "count", count));
   ++stats_.calls;
   if (count == 0) return {};
   const int64_t es = element_size(type);
@@ -314,11 +320,7 @@ Status MpiExecutor::allreduce(const void* send, void* recv, int64_t count, DataT
 
 Status MpiExecutor::reduce_scatter_block(const void* send, void* recv, int64_t recv_count, DataType type,
                                          ReduceOp op) {
-  if (algorithm_->params().collective != Collective::kReduceScatter) {
-    return invalid_input("algorithm '" + algorithm_->name() + "' is not a reduce-scatter",
-                         "build it for Collective::kReduceScatter");
-  }
-  if (recv_count < 0) return invalid_input("negative element count", "pass recv_count >= 0");
+  MLSYS_RETURN_IF_ERROR(check_call(Collective::kReduceScatter, "recv_count", recv_count));
   if (send == recv) return invalid_input("reduce_scatter_block cannot run in place", "pass separate buffers");
   ++stats_.calls;
   if (recv_count == 0) return {};
@@ -353,11 +355,7 @@ Status MpiExecutor::reduce_scatter_block(const void* send, void* recv, int64_t r
 }
 
 Status MpiExecutor::allgather(const void* send, void* recv, int64_t send_count, DataType type) {
-  if (algorithm_->params().collective != Collective::kAllgather) {
-    return invalid_input("algorithm '" + algorithm_->name() + "' is not an allgather",
-                         "build it for Collective::kAllgather");
-  }
-  if (send_count < 0) return invalid_input("negative element count", "pass send_count >= 0");
+  MLSYS_RETURN_IF_ERROR(check_call(Collective::kAllgather, "send_count", send_count));
   ++stats_.calls;
   if (send_count == 0) return {};
   const int64_t es = element_size(type);

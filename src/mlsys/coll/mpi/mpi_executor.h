@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "mlsys/coll/mpi/reduce_kernels.h"
@@ -89,6 +90,8 @@ class MpiExecutor {
  private:
   MpiExecutor(std::unique_ptr<Algorithm> algorithm, MPI_Comm comm, int rank, int size,
               ExecutorOptions options);
+  // The algorithm is built for `collective` and the element count is not negative.
+  Status check_call(Collective collective, std::string_view count_name, int64_t count) const;
 
   // Where a block's current value lives during one run of the schedule on one chunk.
   enum class BlockState : uint8_t { kEmpty, kSource, kWork };

@@ -241,6 +241,14 @@ void fell_back(Call call, Reason why) {
   ++g_counters[static_cast<size_t>(call)].fell_back[static_cast<size_t>(why)];
 }
 
+// The executor for an eligible call (`why` is kNone) moving `bytes` per block, or nullptr after
+// counting why the call falls back to the MPI library.
+MpiExecutor* executor_or_fall_back(Call call, Reason why, MPI_Comm comm, Bytes bytes) {
+  MpiExecutor* ex = why == Reason::kNone ? executor_for(call, comm, bytes) : nullptr;
+  if (ex == nullptr) fell_back(call, why == Reason::kNone ? Reason::kAlgorithm : why);
+  return ex;
+}
+
 void ran_ours(Call call, const MpiExecutor& ex) {
   std::lock_guard lock(g_mutex);
   ++g_counters[static_cast<size_t>(call)].ours[ex.algorithm().name()];
@@ -310,15 +318,8 @@ extern "C" int MPI_Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_
   } else if (!intra_of_two_or_more(comm)) {
     why = Reason::kCommunicator;
   }
-  MpiExecutor* ex = nullptr;
-  if (why == Reason::kNone) {
-    ex = executor_for(call, comm, mlsys::B(int64_t{count} * element_size(type)));
-    if (ex == nullptr) why = Reason::kAlgorithm;
-  }
-  if (ex == nullptr) {
-    fell_back(call, why);
-    return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm);
-  }
+  MpiExecutor* ex = executor_or_fall_back(call, why, comm, mlsys::B(int64_t{count} * element_size(type)));
+  if (ex == nullptr) return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm);
   const void* src = sendbuf == MPI_IN_PLACE ? recvbuf : sendbuf;
   if (mlsys::Status st = ex->allreduce(src, recvbuf, count, type, rop); !st) return fail(call, comm, st);
   ran_ours(call, *ex);
@@ -345,15 +346,8 @@ extern "C" int MPI_Reduce_scatter_block(const void* sendbuf, void* recvbuf, int 
   } else if (!intra_of_two_or_more(comm)) {
     why = Reason::kCommunicator;
   }
-  MpiExecutor* ex = nullptr;
-  if (why == Reason::kNone) {
-    ex = executor_for(call, comm, mlsys::B(int64_t{recvcount} * element_size(type)));
-    if (ex == nullptr) why = Reason::kAlgorithm;
-  }
-  if (ex == nullptr) {
-    fell_back(call, why);
-    return PMPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm);
-  }
+  MpiExecutor* ex = executor_or_fall_back(call, why, comm, mlsys::B(int64_t{recvcount} * element_size(type)));
+  if (ex == nullptr) return PMPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm);
   if (mlsys::Status st = ex->reduce_scatter_block(sendbuf, recvbuf, recvcount, type, rop); !st) {
     return fail(call, comm, st);
   }
@@ -377,15 +371,8 @@ extern "C" int MPI_Allgather(const void* sendbuf, int sendcount, MPI_Datatype se
   } else if (!intra_of_two_or_more(comm)) {
     why = Reason::kCommunicator;
   }
-  MpiExecutor* ex = nullptr;
-  if (why == Reason::kNone) {
-    ex = executor_for(call, comm, mlsys::B(int64_t{recvcount} * element_size(type)));
-    if (ex == nullptr) why = Reason::kAlgorithm;
-  }
-  if (ex == nullptr) {
-    fell_back(call, why);
-    return PMPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm);
-  }
+  MpiExecutor* ex = executor_or_fall_back(call, why, comm, mlsys::B(int64_t{recvcount} * element_size(type)));
+  if (ex == nullptr) return PMPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm);
   if (mlsys::Status st = ex->allgather(in_place ? nullptr : sendbuf, recvbuf, recvcount, type); !st) {
     return fail(call, comm, st);
   }

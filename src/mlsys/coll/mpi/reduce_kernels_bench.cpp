@@ -25,56 +25,34 @@ void set_bytes(benchmark::State& state, int64_t n, int64_t element) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * n * element * 3);
 }
 
-void BM_OursSumF32(benchmark::State& state) {
+// Our kernel on n elements of T: acc = op(acc, in).
+template <class T>
+void ours(benchmark::State& state, DataType type, ReduceOp op) {
   const int64_t n = state.range(0);
-  std::vector<float> acc(static_cast<size_t>(n));
-  std::vector<float> in(static_cast<size_t>(n));
+  std::vector<T> acc(static_cast<size_t>(n));
+  std::vector<T> in(static_cast<size_t>(n));
   fill(acc, 1);
   fill(in, 2);
   for (auto _ : state) {
-    reduce_into(DataType::kF32, ReduceOp::kSum, acc.data(), in.data(), n);
+    reduce_into(type, op, acc.data(), in.data(), n);
     benchmark::DoNotOptimize(acc.data());
   }
-  set_bytes(state, n, 4);
+  set_bytes(state, n, sizeof(T));
 }
 
-void BM_MpiReduceLocalSumF32(benchmark::State& state) {
+// The MPI library's kernel on the same buffers.
+template <class T>
+void mpi_reduce_local(benchmark::State& state, MPI_Datatype type, MPI_Op op) {
   const int64_t n = state.range(0);
-  std::vector<float> acc(static_cast<size_t>(n));
-  std::vector<float> in(static_cast<size_t>(n));
+  std::vector<T> acc(static_cast<size_t>(n));
+  std::vector<T> in(static_cast<size_t>(n));
   fill(acc, 1);
   fill(in, 2);
   for (auto _ : state) {
-    MPI_Reduce_local(in.data(), acc.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM);
+    MPI_Reduce_local(in.data(), acc.data(), static_cast<int>(n), type, op);
     benchmark::DoNotOptimize(acc.data());
   }
-  set_bytes(state, n, 4);
-}
-
-void BM_OursMaxF64(benchmark::State& state) {
-  const int64_t n = state.range(0);
-  std::vector<double> acc(static_cast<size_t>(n));
-  std::vector<double> in(static_cast<size_t>(n));
-  fill(acc, 1);
-  fill(in, 2);
-  for (auto _ : state) {
-    reduce_into(DataType::kF64, ReduceOp::kMax, acc.data(), in.data(), n);
-    benchmark::DoNotOptimize(acc.data());
-  }
-  set_bytes(state, n, 8);
-}
-
-void BM_MpiReduceLocalMaxF64(benchmark::State& state) {
-  const int64_t n = state.range(0);
-  std::vector<double> acc(static_cast<size_t>(n));
-  std::vector<double> in(static_cast<size_t>(n));
-  fill(acc, 1);
-  fill(in, 2);
-  for (auto _ : state) {
-    MPI_Reduce_local(in.data(), acc.data(), static_cast<int>(n), MPI_DOUBLE, MPI_MAX);
-    benchmark::DoNotOptimize(acc.data());
-  }
-  set_bytes(state, n, 8);
+  set_bytes(state, n, sizeof(T));
 }
 
 void BM_OursSumBf16(benchmark::State& state) {
@@ -92,18 +70,23 @@ void BM_OursSumBf16(benchmark::State& state) {
   set_bytes(state, n, 2);
 }
 
-// 16 KiB (L1), 1 MiB (L2/L3) and 16 MiB (memory) of f32.
-BENCHMARK(BM_OursSumF32)->Arg(4 << 10)->Arg(256 << 10)->Arg(4 << 20);
-BENCHMARK(BM_MpiReduceLocalSumF32)->Arg(4 << 10)->Arg(256 << 10)->Arg(4 << 20);
-BENCHMARK(BM_OursMaxF64)->Arg(4 << 10)->Arg(256 << 10)->Arg(4 << 20);
-BENCHMARK(BM_MpiReduceLocalMaxF64)->Arg(4 << 10)->Arg(256 << 10)->Arg(4 << 20);
-BENCHMARK(BM_OursSumBf16)->Arg(4 << 10)->Arg(256 << 10)->Arg(4 << 20);
+// 16 KiB (L1), 1 MiB (L2/L3) and 16 MiB (memory) of f32; ours and MPI's side by side.
+void register_benchmarks() {
+  const auto sizes = [](benchmark::internal::Benchmark* b) { b->Arg(4 << 10)->Arg(256 << 10)->Arg(4 << 20); };
+  sizes(benchmark::RegisterBenchmark("Ours/SumF32", ours<float>, DataType::kF32, ReduceOp::kSum));
+  sizes(benchmark::RegisterBenchmark("MpiReduceLocal/SumF32", mpi_reduce_local<float>, MPI_FLOAT, MPI_SUM));
+  sizes(benchmark::RegisterBenchmark("Ours/MaxF64", ours<double>, DataType::kF64, ReduceOp::kMax));
+  sizes(benchmark::RegisterBenchmark("MpiReduceLocal/MaxF64", mpi_reduce_local<double>, MPI_DOUBLE, MPI_MAX));
+  sizes(benchmark::RegisterBenchmark("Ours/SumBf16", BM_OursSumBf16));
+}
 
 }  // namespace
+
 }  // namespace mlsys::coll
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
+  mlsys::coll::register_benchmarks();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
